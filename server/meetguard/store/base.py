@@ -1,0 +1,433 @@
+"""The audit-log store interface: records, queries, pages, and the two protocols.
+
+Everything here is plain data and pure helpers (no I/O). Two protocols hide the back ends:
+
+- `LogStore` keeps the audit log (every verdict and event) and the counters behind the stats;
+  `SQLiteLogStore` (embedded default) and `RedisLogStore` (shared by many instances) implement it.
+- `SharedState` is what several service instances share: the file-scan cache, rate limits and the
+  reload channel; `LocalState` (one process, in memory) and `RedisState` implement it.
+
+Ordering is newest first by `(ts, id)`; a cursor is an opaque string naming the last item of a page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+RECORD_KINDS = ("link", "file", "event")
+MAX_LIMIT = 1000
+HOUR = 3600
+DAY = 86400
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class StoreError(Exception):
+    """A store failure with a stable `code` (an API value, mapped to a problem+json `type`).
+
+    Codes: `store-unavailable` (back end down; queries cannot be answered), `spool-full` (Redis
+    is down and the local spool reached its size bound), `store-closed`, `store-write-failed`,
+    `invalid-query`, `invalid-cursor`, `invalid-record`, `invalid-counter`.
+    """
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+
+
+def new_record_id(ts: float | None = None) -> str:
+    """A new ULID: 48-bit millisecond timestamp + 80 random bits, 26 Crockford base32 chars.
+
+    IDs made later sort after IDs made earlier (to the millisecond).
+
+    >>> rid = new_record_id(0)
+    >>> len(rid), rid[:10]
+    (26, '0000000000')
+    >>> new_record_id(1.0) < new_record_id(2.0)
+    True
+    """
+    ms = int((time.time() if ts is None else ts) * 1000)
+    if not 0 <= ms < 1 << 48:
+        raise ValueError(f"timestamp out of ULID range: {ts!r}")
+    value = (ms << 80) | secrets.randbits(80)
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -5, -5))
+
+
+def record_id_time(record_id: str) -> float:
+    """The unix time (seconds, millisecond precision) encoded in a ULID.
+
+    >>> record_id_time(new_record_id(1700000000.123))
+    1700000000.123
+    """
+    ms = 0
+    for char in record_id[:10].upper():
+        ms = ms * 32 + _CROCKFORD.index(char)
+    return ms / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One audit-log record: a verdict (`kind` link or file) or an event reported by a client."""
+
+    id: str
+    """ULID (`new_record_id`): unique, time-sortable; re-appending the same id is a no-op."""
+    ts: float
+    """When it happened, unix seconds UTC."""
+    kind: str
+    """`link`, `file` or `event`."""
+    client: str
+    """Extension install id or API key name."""
+    user: str | None = None
+    context: str | None = None
+    """click, hover, navigation, api, download, …"""
+    verdict_class: str | None = None
+    """approved | warned | unknown (serialised as `class`)."""
+    action: str | None = None
+    """allow | warn | block."""
+    platform: str | None = None
+    host: str | None = None
+    """ASCII host of the destination, lower case."""
+    target: str | None = None
+    """The destination, secrets already redacted by the caller."""
+    codes: tuple[str, ...] = ()
+    """Reason codes."""
+    rules: tuple[str, ...] = ()
+    """Names of the signatures that produced reasons."""
+    policy_version: str | None = None
+    event: str | None = None
+    """For kind `event`: override, download-removed, download-blocked, unverifiable, …"""
+    sha256: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    """Small JSON-able extras: filename, size, severities, …"""
+
+    @classmethod
+    def new(cls, kind: str, client: str, *, ts: float | None = None, **values: Any) -> LogRecord:
+        """A record with a fresh id, stamped now unless `ts` is given."""
+        when = time.time() if ts is None else ts
+        return cls(id=new_record_id(when), ts=when, kind=kind, client=client, **values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; the verdict class is under the key `class`."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["class"] = out.pop("verdict_class")
+        out["codes"] = list(self.codes)
+        out["rules"] = list(self.rules)
+        out["detail"] = dict(self.detail)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LogRecord:
+        """The inverse of `to_dict`; raises StoreError("invalid-record") on a malformed dict."""
+        try:
+            values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+            values["ts"] = float(data["ts"])
+            values["verdict_class"] = data.get("class")
+            values["codes"] = tuple(data.get("codes") or ())
+            values["rules"] = tuple(data.get("rules") or ())
+            values["detail"] = dict(data.get("detail") or {})
+            record = cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError("invalid-record", f"malformed log record: {exc!r}") from exc
+        if not isinstance(record.id, str) or not isinstance(record.client, str):
+            raise StoreError("invalid-record", "a log record needs a string id and client")
+        return record
+
+
+def normalise_host(host: str) -> str:
+    """Lower case, without a trailing dot.
+
+    >>> normalise_host("Us02Web.ZOOM.us.")
+    'us02web.zoom.us'
+    """
+    return host.strip().rstrip(".").lower()
+
+
+def reversed_host(host: str) -> str:
+    """The host's labels reversed, with a trailing dot: a key whose prefixes are its parents.
+
+    Every subdomain of `h` has a key that starts with `reversed_host(h)`.
+
+    >>> reversed_host("us02web.zoom.us")
+    'us.zoom.us02web.'
+    >>> reversed_host("us02web.zoom.us").startswith(reversed_host("zoom.us"))
+    True
+    >>> reversed_host("notzoom.us").startswith(reversed_host("zoom.us"))
+    False
+    """
+    return ".".join(reversed(normalise_host(host).split("."))) + "."
+
+
+def host_suffixes(host: str) -> list[str]:
+    """The host and each parent domain: the hosts a `host` filter can name to match it.
+
+    >>> host_suffixes("us02web.zoom.us")
+    ['us02web.zoom.us', 'zoom.us', 'us']
+    """
+    labels = normalise_host(host).split(".")
+    return [".".join(labels[i:]) for i in range(len(labels)) if labels[i]]
+
+
+def host_matches(host: str | None, wanted: str) -> bool:
+    """True when `host` equals `wanted` or is a subdomain of it.
+
+    >>> host_matches("us02web.zoom.us", "zoom.us"), host_matches("zoom.us", "ZOOM.us")
+    (True, True)
+    >>> host_matches("notzoom.us", "zoom.us"), host_matches(None, "zoom.us")
+    (False, False)
+    """
+    return host is not None and reversed_host(host).startswith(reversed_host(wanted))
+
+
+def encode_cursor(ts: float, record_id: str) -> str:
+    """An opaque cursor naming the position after `(ts, id)` in newest-first order.
+
+    >>> decode_cursor(encode_cursor(1700000000.25, "01ARZ3NDEKTSV4RRFFQ69G5FAV"))
+    (1700000000.25, '01ARZ3NDEKTSV4RRFFQ69G5FAV')
+    """
+    raw = f"{ts!r}|{record_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """The `(ts, id)` a cursor names; StoreError("invalid-cursor") when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        ts_text, record_id = raw.split("|")
+        ts = float(ts_text)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise StoreError("invalid-cursor", "the cursor is not one this service returned") from exc
+    if not math.isfinite(ts) or len(record_id) != 26:
+        raise StoreError("invalid-cursor", "the cursor is not one this service returned")
+    return ts, record_id
+
+
+_FILTERS = ("verdict_class", "action", "platform", "client", "kind", "context", "event")
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """Filters for `query` and `export`; every filter left at None matches everything.
+
+    Time range is `since <= ts < until`. `host` matches that host and any subdomain of it.
+    `limit` (1..1000) is the page size for `query`; `export` ignores it.
+    """
+
+    since: float | None = None
+    until: float | None = None
+    verdict_class: str | None = None
+    action: str | None = None
+    platform: str | None = None
+    host: str | None = None
+    client: str | None = None
+    kind: str | None = None
+    context: str | None = None
+    event: str | None = None
+    limit: int = 100
+    cursor: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise StoreError("invalid-query", f"limit must be between 1 and {MAX_LIMIT}")
+        if self.cursor is not None:
+            decode_cursor(self.cursor)
+
+    def equals_filters(self) -> dict[str, str]:
+        """The equality filters that are set, by record field name (host excluded)."""
+        return {name: value for name in _FILTERS if (value := getattr(self, name)) is not None}
+
+    def after(self) -> tuple[float, str] | None:
+        """The `(ts, id)` the cursor names, if any: results are strictly older than it."""
+        return None if self.cursor is None else decode_cursor(self.cursor)
+
+    def matches(self, record: LogRecord) -> bool:
+        """True when the record passes every filter, the time range and the cursor."""
+        if self.since is not None and record.ts < self.since:
+            return False
+        if self.until is not None and record.ts >= self.until:
+            return False
+        if (after := self.after()) is not None and (record.ts, record.id) >= after:
+            return False
+        if self.host is not None and not host_matches(record.host, self.host):
+            return False
+        return all(getattr(record, k) == v for k, v in self.equals_filters().items())
+
+    def next_page(self, cursor: str | None) -> LogQuery:
+        """The same query positioned at `cursor`."""
+        return replace(self, cursor=cursor)
+
+
+@dataclass(slots=True)
+class LogPage:
+    """One page of results, newest first; `next_cursor` is None on the last page."""
+
+    items: list[LogRecord]
+    next_cursor: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"items": [r.to_dict() for r in self.items], "next_cursor": self.next_cursor}
+
+
+def page_from(records: Sequence[LogRecord], limit: int) -> LogPage:
+    """A page from up to `limit + 1` matching records: the extra one says there is more."""
+    items = list(records[:limit])
+    more = len(records) > limit and bool(items)
+    return LogPage(items, encode_cursor(items[-1].ts, items[-1].id) if more else None)
+
+
+class CounterKey(NamedTuple):
+    """What a counted-but-not-stored verdict is counted under."""
+
+    context: str
+    action: str
+    verdict_class: str
+    platform: str | None = None
+
+
+def counter_key(
+    context: str, action: str, verdict_class: str, platform: str | None = None
+) -> str:
+    """The key `count()` takes: `context:action:class[:platform]`.
+
+    >>> counter_key("hover", "allow", "approved")
+    'hover:allow:approved'
+    >>> parse_counter_key(counter_key("hover", "allow", "warned", "zoom"))
+    CounterKey(context='hover', action='allow', verdict_class='warned', platform='zoom')
+    """
+    parts = [context, action, verdict_class] + ([platform] if platform else [])
+    if any(":" in p or not p for p in parts):
+        raise StoreError("invalid-counter", f"counter parts must be non-empty, no ':': {parts}")
+    return ":".join(parts)
+
+
+def parse_counter_key(key: str) -> CounterKey:
+    """The parts of a `count()` key; StoreError("invalid-counter") when malformed."""
+    parts = key.split(":")
+    if len(parts) not in (3, 4) or not all(parts):
+        raise StoreError("invalid-counter", f"expected context:action:class[:platform]: {key!r}")
+    return CounterKey(*parts)
+
+
+def check_counters(counters: Mapping[str, int]) -> dict[CounterKey, int]:
+    """Parsed and validated `count()` input (non-negative integers), zeros dropped."""
+    out: dict[CounterKey, int] = {}
+    for key, n in counters.items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise StoreError("invalid-counter", f"count for {key!r} must be an integer >= 0")
+        if n:
+            parsed = parse_counter_key(key)
+            out[parsed] = out.get(parsed, 0) + n
+    return out
+
+
+def check_stats_range(since: float, until: float, bucket_seconds: int) -> tuple[int, int]:
+    """`(first_bucket_start, end)` for `stats`: hour-aligned, validated.
+
+    >>> check_stats_range(7200.5, 14000, 3600)
+    (7200, 14400)
+    """
+    if bucket_seconds <= 0 or bucket_seconds % HOUR:
+        raise StoreError("invalid-query", "bucket_seconds must be a positive multiple of 3600")
+    if not since < until:
+        raise StoreError("invalid-query", "since must be before until")
+    start = int(since // bucket_seconds) * bucket_seconds
+    end = math.ceil(until / HOUR) * HOUR
+    if (end - start) / bucket_seconds > 10_000:
+        raise StoreError("invalid-query", "too many buckets: use a larger bucket_seconds")
+    return start, end
+
+
+async def export_by_pages(
+    query: Callable[[LogQuery], Awaitable[LogPage]], q: LogQuery, page_size: int = 500
+) -> AsyncIterator[LogRecord]:
+    """Every record matching `q`, newest first, fetched page by page (constant memory)."""
+    current = replace(q, limit=page_size)
+    while True:
+        page = await query(current)
+        for record in page.items:
+            yield record
+        if page.next_cursor is None:
+            return
+        current = current.next_page(page.next_cursor)
+
+
+@runtime_checkable
+class LogStore(Protocol):
+    """The audit log: records stored one by one, counters, queries, stats and retention."""
+
+    async def start(self) -> None:
+        """Open connections, create or migrate the schema, start background tasks."""
+
+    async def close(self) -> None:
+        """Flush what is queued, stop background tasks, close connections."""
+
+    async def append(self, records: Sequence[LogRecord]) -> None:
+        """Store records; returns once they are durable (committed, acknowledged or spooled).
+
+        Idempotent on `id`: appending a record again changes nothing.
+        """
+
+    async def count(self, counters: Mapping[str, int], *, ts: float | None = None) -> None:
+        """Add to counters for verdicts counted but not stored (keys from `counter_key`)."""
+
+    async def query(self, q: LogQuery) -> LogPage:
+        """One page of matching records, newest first by `(ts, id)`."""
+
+    def export(self, q: LogQuery) -> AsyncIterator[LogRecord]:
+        """Every matching record, newest first, streamed in constant memory."""
+
+    async def stats(self, since: float, until: float, bucket_seconds: int = HOUR) -> dict:
+        """Aggregates over `[since, until)` from the counters (hour granularity).
+
+        Returns `{"buckets": [{"ts", "class": {...}, "action": {...}}, ...],
+        "totals": {"class": {...}, "action": {...}, "kind": {...}},
+        "top_hosts": [{"host", "class", "count"}, ...] (20, day granularity),
+        "top_platforms": [{"platform", "count"}, ...], "overrides": n,
+        "blocked_downloads": n (download-blocked + download-removed events),
+        "impersonation": n (records with that reason code), "hover_allow": n}`.
+        """
+
+    async def purge(self, older_than: float) -> int:
+        """Delete records with `ts < older_than` (and older counters); returns how many."""
+
+    async def run_retention(self, interval_s: float = 3600.0) -> None:
+        """Purge past the retention period every `interval_s`, until cancelled."""
+
+    def health(self) -> dict:
+        """e.g. `{"store": "sqlite", "queue_depth": n, "spool_size": n, "persistence": ...}`."""
+
+
+@runtime_checkable
+class SharedState(Protocol):
+    """What the service instances share: scan cache, rate limits, reload channel."""
+
+    async def start(self) -> None:
+        """Open connections."""
+
+    async def close(self) -> None:
+        """Stop reload listeners and close connections."""
+
+    async def get_scan(self, sha256: str) -> dict | None:
+        """The cached content-scan result for a file hash, if any."""
+
+    async def put_scan(self, sha256: str, result: Mapping[str, Any], ttl: int) -> None:
+        """Cache a content-scan result for `ttl` seconds."""
+
+    async def rate_limit(self, client: str, limit: int, window_s: float) -> bool:
+        """Count one request for `client`; True when it is within `limit` per `window_s`."""
+
+    async def publish_reload(self, version: str) -> None:
+        """Tell every instance (this one included) to reload signatures."""
+
+    def subscribe_reload(self, callback: Callable[[str], Awaitable[None]]) -> None:
+        """Call `callback(version)` on each reload message until `close()`."""
+
+    def health(self) -> dict:
+        """e.g. `{"state": "redis", "connected": True}`."""
