@@ -55,7 +55,7 @@ class Code(StrEnum):
     DECEPTIVE_URL = "deceptive-url"
     DANGEROUS_SCHEME = "dangerous-scheme"
     IP_HOST = "ip-host"
-    SECRET_IN_LINK = "secret-in-link"
+    SECRET_IN_LINK = "secret-in-link"  # noqa: S105 (a reason code, not a password)
     SHORTENER = "shortener"
     INSECURE_TRANSPORT = "insecure-transport"
     SIGNATURE = "signature"

@@ -1,0 +1,240 @@
+"""`meetguard`: the command line. Offline commands work straight from `signatures/`.
+
+Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .classify import Classifier, FileFacts, scan_bytes
+from .errors import MeetGuardError, SignatureError
+from .policy import Policy, check_signatures, load_policy
+from .signatures import default_signatures_dir
+from .verdict import Action
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FLAGGED = 0, 1, 2, 3
+FORMATS = ("table", "json", "jsonl")
+
+
+class CliError(Exception):
+    """A problem to report in one line; `exit_code` is the process's exit status."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(f"{self.prog}: {message}", EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="meetguard", description="Keeps people off unsafe meeting links "
+                                                   "and files.")
+    parser.add_argument("--version", action="version", version=f"meetguard {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_check(commands)
+    _add_scan(commands)
+    _add_signatures(commands)
+    return parser
+
+
+def _common(sub: argparse.ArgumentParser, *, formats: bool = True) -> None:
+    sub.add_argument("--signatures", metavar="DIR", type=Path,
+                     help="signatures directory (default: the bundled one, or "
+                          "$MEETGUARD_SIGNATURES)")
+    sub.add_argument("--lang", choices=("en", "vi"), default="en", help="language of messages")
+    if formats:
+        sub.add_argument("--format", choices=FORMATS, default="table")
+
+
+def _add_check(commands: Any) -> None:
+    sub = commands.add_parser("check", help="classify links (offline)",
+                              description="Classify links offline. With '-', one link per "
+                                          "input line; jsonl prints one object per input line.")
+    sub.add_argument("urls", nargs="+", metavar="URL", help="links, or - to read from stdin")
+    sub.add_argument("--fail-on", choices=("warn", "block"),
+                     help=f"exit {EXIT_FLAGGED} when any verdict's action is at least this")
+    _common(sub)
+    sub.set_defaults(run=_run_check)
+
+
+def _add_scan(commands: Any) -> None:
+    sub = commands.add_parser("scan", help="check files: hash lists, file type, YARA rules")
+    sub.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    sub.add_argument("--source-url", metavar="URL", help="where the files were downloaded from")
+    sub.add_argument("--fail-on", choices=("warn", "block"))
+    _common(sub)
+    sub.set_defaults(run=_run_scan)
+
+
+def _add_signatures(commands: Any) -> None:
+    sub = commands.add_parser("signatures", help="manage signatures")
+    verbs = sub.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    check = verbs.add_parser("check", help="validate and compile every signature file")
+    check.add_argument("directory", nargs="?", type=Path, metavar="DIR")
+    check.add_argument("--signatures", metavar="DIR", type=Path, dest="signatures")
+    check.set_defaults(run=_run_signatures_check)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    directory = args.signatures or default_signatures_dir()
+    try:
+        return load_policy(directory)
+    except SignatureError as exc:
+        raise CliError(f"signatures in {directory} do not load: {exc}") from None
+
+
+def _run_check(args: argparse.Namespace, out: TextIO) -> int:
+    classifier = Classifier(_policy(args))
+    flagged = _threshold(args.fail_on)
+    worst = 0
+    rows = (classifier.link(url).to_dict(args.lang) for url in _urls(args.urls))
+    for verdict in _emit(rows, args.format, out, _LINK_COLUMNS):
+        worst = max(worst, Action(verdict["action"]).rank)
+    return EXIT_FLAGGED if flagged is not None and worst >= flagged else EXIT_OK
+
+
+def _urls(items: Sequence[str]) -> Iterator[str]:
+    for item in items:
+        if item == "-":
+            # Bytes that are not UTF-8 become U+FFFD: that line gets its own verdict, the
+            # rest of the input goes on.
+            sys.stdin.reconfigure(errors="replace")  # type: ignore[union-attr]
+            for line in sys.stdin:
+                yield line.removesuffix("\n").removesuffix("\r")
+        else:
+            yield item
+
+
+def _threshold(name: str | None) -> int | None:
+    return Action(name).rank if name else None
+
+
+def _run_scan(args: argparse.Namespace, out: TextIO) -> int:
+    classifier = Classifier(_policy(args))
+    flagged = _threshold(args.fail_on)
+    worst, failed = 0, False
+    rows = []
+    for path in args.files:
+        try:
+            rows.append(_scan_one(classifier, path, args.source_url, args.lang))
+        except OSError as exc:
+            print(f"meetguard scan: {path}: {exc.strerror or exc}", file=sys.stderr)
+            failed = True
+    for verdict in _emit(rows, args.format, out, _FILE_COLUMNS):
+        worst = max(worst, Action(verdict["action"]).rank)
+    if failed:
+        return EXIT_ERROR
+    return EXIT_FLAGGED if flagged is not None and worst >= flagged else EXIT_OK
+
+
+def _scan_one(
+    classifier: Classifier, path: Path, source_url: str | None, lang: str
+) -> dict[str, Any]:
+    policy = classifier.policy
+    size = path.stat().st_size
+    if not path.is_file():
+        raise IsADirectoryError(21, "not a regular file")
+    with path.open("rb") as handle:
+        data = handle.read(policy.files.max_scan_bytes + 1)
+        digest = hashlib.sha256(data)
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    facts = FileFacts(digest.hexdigest(), size, path.name, source_url=source_url)
+    verdict = classifier.file(facts, scan_bytes(policy, data, path.name))
+    return {"path": str(path), **verdict.to_dict(lang)}
+
+
+def _run_signatures_check(args: argparse.Namespace, out: TextIO) -> int:
+    directory = args.directory or args.signatures or default_signatures_dir()
+    problems = check_signatures(directory)
+    if problems:
+        for problem in problems:
+            print(problem, file=out)
+        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        return EXIT_ERROR
+    summary = load_policy(directory).summary()
+    counts = ", ".join(f"{k} {v}" for k, v in summary.items()
+                       if k not in ("version", "directory", "loaded_at"))
+    print(f"ok: {directory} version {summary['version']}: {counts}", file=out)
+    return EXIT_OK
+
+
+# -- output --------------------------------------------------------------------------------------
+
+_LINK_COLUMNS = ("class", "action", "platform", "host", "reasons", "url")
+_FILE_COLUMNS = ("class", "action", "sha256", "reasons", "path")
+
+
+def _emit(
+    rows: Iterable[dict[str, Any]], fmt: str, out: TextIO, columns: Sequence[str]
+) -> Iterator[dict[str, Any]]:
+    """Write rows as they come (jsonl/table stream; json is one array) and pass them on."""
+    if fmt == "json":
+        collected = list(rows)
+        json.dump(collected, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        yield from collected
+        return
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for row in rows:
+        out.write(encode(row) + "\n" if fmt == "jsonl" else _table_row(row, columns) + "\n")
+        yield row
+
+
+def _table_row(row: dict[str, Any], columns: Sequence[str]) -> str:
+    cells = []
+    for column in columns:
+        value = row.get(column)
+        if column == "reasons":
+            value = ",".join(r["code"] for r in value or [])
+        elif column == "sha256" and value:
+            value = value[:12]
+        cells.append(_printable(str(value if value is not None else "-")))
+    return "  ".join(cells)
+
+
+def _printable(text: str) -> str:
+    """No control characters reach the terminal (a link may carry escape sequences)."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `meetguard` console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args, sys.stdout)
+    except CliError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except MeetGuardError as exc:
+        print(f"meetguard: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        print(f"meetguard: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,519 @@
+"""The policy snapshot: everything in `signatures/`, validated, compiled and versioned.
+
+A snapshot is immutable. Reloading builds a new one and swaps it in; a broken file raises
+`SignatureError` naming every problem with its file and line, and the old snapshot stays.
+The version is a digest of every signature file, reported with every verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import validators
+
+from .domains import DomainIndex, DomainResolver, LookalikeDetector, Protected
+from .errors import Problem, SignatureError
+from .rules import FILE_EXTERNALS, URL_EXTERNALS, RuleSet, compile_rules
+from .urls import DECODERS, InvalidUrl, Wrapper, parse_url
+from .verdict import Action, Severity, Text, VerdictClass
+
+SIGNATURE_SUFFIXES = (".toml", ".txt", ".yar")
+ORGANISATION = "organisation"
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """A meeting platform (or the organisation itself) and what the policy says of it."""
+
+    id: str
+    name: str
+    verdict_class: VerdictClass
+    domains: tuple[str, ...]
+    schemes: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    secret_params: frozenset[str] = frozenset()
+    reason: Text | None = None
+    advisory: bool = False
+    action: Action | None = None
+    note: str = ""
+    references: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "class": self.verdict_class.value,
+            "domains": list(self.domains),
+            "schemes": list(self.schemes),
+            "advisory": self.advisory,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPolicy:
+    """How class and reasons become an action (DESIGN.md "Policy")."""
+
+    by_class: Mapping[VerdictClass, Action]
+    by_severity: Mapping[Severity, Action]
+    click_through: Mapping[VerdictClass, bool]
+    override_ttl_seconds: int = 900
+    verdict_ttl_seconds: int = 300
+
+    def decide(
+        self, verdict_class: VerdictClass, severities: Iterable[Severity],
+        platform_action: Action | None = None,
+    ) -> tuple[Action, bool]:
+        """The action, and whether the person may continue past it.
+
+        >>> p = ActionPolicy({VerdictClass.UNKNOWN: Action.ALLOW},
+        ...                  {Severity.CRITICAL: Action.BLOCK}, {VerdictClass.UNKNOWN: True})
+        >>> p.decide(VerdictClass.UNKNOWN, [Severity.LOW, Severity.CRITICAL])
+        (<Action.BLOCK: 'block'>, False)
+        """
+        action = platform_action or self.by_class.get(verdict_class, Action.WARN)
+        for severity in severities:
+            floor = self.by_severity.get(severity)
+            if floor is not None and floor.rank > action.rank:
+                action = floor
+        may_continue = action is Action.WARN and self.click_through.get(verdict_class, False)
+        return action, may_continue
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    max_url_length: int = 8192
+    max_unwrap_depth: int = 5
+    insecure_schemes: frozenset[str] = frozenset({"http", "ws", "ftp"})
+    dangerous_schemes: frozenset[str] = frozenset({"javascript", "vbscript", "data"})
+    inert_schemes: frozenset[str] = frozenset({"mailto", "tel"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileSettings:
+    max_scan_bytes: int = 32 * 1024 * 1024
+    scan_timeout_seconds: int = 10
+    dangerous_extensions: Mapping[str, str] = field(default_factory=dict)
+    document_extensions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    meeting_params: frozenset[str]
+    redact_params: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One immutable, versioned snapshot of the signatures directory."""
+
+    version: str
+    directory: str
+    loaded_at: float
+    platforms: tuple[Platform, ...]
+    owned: DomainIndex[Platform]
+    schemes: Mapping[str, Platform]
+    resolver: DomainResolver
+    lookalikes: LookalikeDetector
+    wrappers: tuple[Wrapper, ...]
+    shorteners: DomainIndex[str]
+    known_bad: DomainIndex[str]
+    known_bad_urls: Mapping[str, str]
+    hashes: Mapping[str, str]
+    url_rules: RuleSet
+    file_rules: RuleSet
+    actions: ActionPolicy
+    links: LinkSettings
+    files: FileSettings
+    secrets: Secrets
+    advisory: Text
+
+    def platform(self, platform_id: str) -> Platform | None:
+        return next((p for p in self.platforms if p.id == platform_id), None)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for people: what this snapshot holds."""
+        return {
+            "version": self.version,
+            "directory": self.directory,
+            "loaded_at": self.loaded_at,
+            "platforms": len(self.platforms),
+            "platform_domains": len(self.owned),
+            "wrappers": len(self.wrappers),
+            "shorteners": len(self.shorteners),
+            "known_bad_domains": len(self.known_bad),
+            "known_bad_urls": len(self.known_bad_urls),
+            "hashes": len(self.hashes),
+            "url_rules": self.url_rules.count,
+            "file_rules": self.file_rules.count,
+        }
+
+
+def policy_version(directory: Path) -> str:
+    """A digest of every signature file (name and content): the policy version."""
+    digest = hashlib.sha256()
+    for path in _signature_files(directory):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _signature_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in SIGNATURE_SUFFIXES)
+
+
+def load_policy(directory: str | Path, *, strict: bool = True) -> Policy:
+    """Load, validate and compile `directory`, or raise SignatureError listing every problem."""
+    root = Path(directory).resolve()
+    if not root.is_dir():
+        raise SignatureError([Problem(str(root), None, "not a directory")])
+    loader = _Loader(root)
+    policy = loader.build(strict=strict)
+    if loader.problems or policy is None:
+        raise SignatureError(loader.problems)
+    return policy
+
+
+def check_signatures(directory: str | Path) -> list[Problem]:
+    """Every problem in `directory` (empty when it loads cleanly)."""
+    try:
+        load_policy(directory)
+    except SignatureError as exc:
+        return exc.problems
+    return []
+
+
+class _Loader:
+    """Reads each file, collecting every problem rather than stopping at the first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def build(self, *, strict: bool) -> Policy | None:
+        policy_doc = self._toml("policy.toml")
+        platforms_doc = self._toml("platforms.toml")
+        wrappers_doc = self._toml("wrappers.toml", required=False)
+        if policy_doc is None or platforms_doc is None:
+            return None
+        platforms = self._platforms(platforms_doc, policy_doc)
+        settings = self._settings(policy_doc)
+        wrappers = self._wrappers(wrappers_doc or {})
+        url_rules, file_rules = self._rules(strict)
+        if self.problems or settings is None:
+            return None
+        return self._assemble(platforms, settings, wrappers, url_rules, file_rules,
+                              platforms_doc, policy_doc)
+
+    def _assemble(self, platforms, settings, wrappers, url_rules, file_rules,
+                  platforms_doc, policy_doc) -> Policy:
+        resolver = DomainResolver()
+        owned = DomainIndex({d: p for p in platforms for d in p.domains})
+        schemes = {s: p for p in platforms for s in p.schemes}
+        lookalike_doc = policy_doc.get("lookalike", {})
+        detector = LookalikeDetector(
+            _protected(platforms),
+            affixes=lookalike_doc.get("affixes", []),
+            allowed=lookalike_doc.get("allow", []),
+            owned=owned,
+            resolver=resolver,
+        )
+        known_bad, known_bad_urls = self._known_bad()
+        actions, links, files, secrets = settings
+        # Every platform's secret parameters are redacted wherever they appear.
+        secrets = Secrets(secrets.meeting_params, secrets.redact_params.union(
+            *(p.secret_params for p in platforms)))
+        advisory = platforms_doc.get("advisory", {})
+        return Policy(
+            version=policy_version(self.root),
+            directory=str(self.root),
+            loaded_at=time.time(),
+            platforms=tuple(platforms),
+            owned=owned,
+            schemes=schemes,
+            resolver=resolver,
+            lookalikes=detector,
+            wrappers=tuple(wrappers),
+            shorteners=DomainIndex({d: d for d in self._lines("shorteners.txt", _domain)}),
+            known_bad=known_bad,
+            known_bad_urls=known_bad_urls,
+            hashes=self._hashes(),
+            url_rules=url_rules,
+            file_rules=file_rules,
+            actions=actions,
+            links=links,
+            files=files,
+            secrets=secrets,
+            advisory=Text(advisory.get("reason_en", ""), advisory.get("reason_vi", "")),
+        )
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def _toml(self, name: str, *, required: bool = True) -> dict[str, Any] | None:
+        path = self.root / name
+        if not path.is_file():
+            if required:
+                self._problem(name, None, "missing")
+            return None
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            line = re.search(r"at line (\d+)", str(exc))
+            self._problem(name, int(line.group(1)) if line else None, str(exc))
+            return None
+
+    def _problem(self, name: str, line: int | None, message: str) -> None:
+        self.problems.append(Problem(str(self.root / name), line, message))
+
+    def _line_of(self, name: str, needle: str) -> int | None:
+        """The first line of file `name` that mentions `needle` (TOML keeps no positions)."""
+        path = self.root / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        for number, line in enumerate(text.splitlines(), 1):
+            if needle in line:
+                return number
+        return None
+
+    def _lines(self, name: str, parse) -> list[Any]:
+        """Non-comment lines of a list file, each parsed; bad lines are problems."""
+        path = self.root / name
+        if not path.is_file():
+            return []
+        out = []
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            text = raw.split("#", 1)[0].strip()
+            if not text:
+                continue
+            try:
+                out.append(parse(text))
+            except ValueError as exc:
+                self._problem(str(path.relative_to(self.root)), number, str(exc))
+        return out
+
+    # -- sections ------------------------------------------------------------------------------
+
+    def _platforms(self, doc: dict[str, Any], policy_doc: dict[str, Any]) -> list[Platform]:
+        platforms = []
+        seen: set[str] = set()
+        for entry in doc.get("platform", []):
+            platform = self._platform(entry)
+            if platform is None:
+                continue
+            if platform.id in seen:
+                self._problem("platforms.toml", self._line_of("platforms.toml", f'"{platform.id}"'),
+                              f"platform id {platform.id!r} is defined twice")
+            seen.add(platform.id)
+            platforms.append(platform)
+        self._check_domain_overlap(platforms)
+        org = policy_doc.get("organisation", {})
+        org_domains = [self._valid_domain("policy.toml", d) for d in org.get("domains", [])]
+        if any(org_domains):
+            platforms.append(Platform(
+                id=ORGANISATION, name=org.get("name") or "Your organisation",
+                verdict_class=VerdictClass.APPROVED,
+                domains=tuple(d for d in org_domains if d),
+            ))
+        return platforms
+
+    def _platform(self, entry: dict[str, Any]) -> Platform | None:
+        pid = entry.get("id")
+        line = self._line_of("platforms.toml", f'"{pid}"') if isinstance(pid, str) else None
+        if not isinstance(pid, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
+            self._problem("platforms.toml", line, f"platform id {pid!r} must be lower-case "
+                                                  "letters, digits and hyphens")
+            return None
+        try:
+            verdict_class = VerdictClass(entry.get("class", ""))
+            action = Action(entry["action"]) if "action" in entry else None
+        except ValueError:
+            self._problem("platforms.toml", line, f"platform {pid}: class must be approved or "
+                                                  "warned, action allow, warn or block")
+            return None
+        domains = tuple(d for d in (self._valid_domain("platforms.toml", d)
+                                    for d in entry.get("domains", [])) if d)
+        reason = None
+        if entry.get("reason_en") or entry.get("reason_vi"):
+            reason = Text(entry.get("reason_en", ""), entry.get("reason_vi", ""))
+        return Platform(
+            id=pid,
+            name=str(entry.get("name") or pid),
+            verdict_class=verdict_class,
+            domains=domains,
+            schemes=tuple(s.lower() for s in entry.get("schemes", [])),
+            brands=tuple(entry.get("brands", [])),
+            keywords=tuple(entry.get("keywords", [])),
+            secret_params=frozenset(p.lower() for p in entry.get("secret_params", [])),
+            reason=reason,
+            advisory=bool(entry.get("advisory", False)),
+            action=action,
+            note=str(entry.get("note", "")),
+            references=tuple(entry.get("references", [])),
+        )
+
+    def _valid_domain(self, name: str, value: object) -> str | None:
+        domain = value.lower().rstrip(".") if isinstance(value, str) else ""
+        if not domain or validators.domain(domain, consider_tld=False) is not True:
+            self._problem(name, self._line_of(name, str(value)),
+                          f"{value!r} is not a valid domain name")
+            return None
+        return domain
+
+    def _check_domain_overlap(self, platforms: list[Platform]) -> None:
+        owner: dict[str, str] = {}
+        for platform in platforms:
+            for domain in platform.domains:
+                if domain in owner and owner[domain] != platform.id:
+                    self._problem("platforms.toml", self._line_of("platforms.toml", f'"{domain}"'),
+                                  f"domain {domain} is listed by both {owner[domain]} and "
+                                  f"{platform.id}")
+                owner[domain] = platform.id
+
+    def _settings(self, doc: dict[str, Any]):
+        try:
+            return (_action_policy(doc.get("actions", {})), _link_settings(doc.get("links", {})),
+                    _file_settings(doc.get("files", {})), _secrets(doc.get("secrets", {})))
+        except (ValueError, TypeError) as exc:
+            self._problem("policy.toml", None, str(exc))
+            return None
+
+    def _wrappers(self, doc: dict[str, Any]) -> list[Wrapper]:
+        wrappers = []
+        for entry in doc.get("wrapper", []):
+            wid = str(entry.get("id", ""))
+            line = self._line_of("wrappers.toml", f'"{wid}"')
+            decoder = entry.get("decoder", "query")
+            hosts = tuple(h for h in (self._valid_domain("wrappers.toml", h)
+                                      for h in entry.get("hosts", [])) if h)
+            if decoder not in DECODERS or not wid or not hosts:
+                self._problem("wrappers.toml", line, f"wrapper {wid!r}: needs an id, hosts and a "
+                                                     f"decoder among {', '.join(DECODERS)}")
+                continue
+            if decoder in ("query", "proofpoint-v2") and not entry.get("params"):
+                self._problem("wrappers.toml", line,
+                              f"wrapper {wid}: decoder {decoder} needs params")
+                continue
+            wrappers.append(Wrapper(wid, hosts, tuple(entry.get("paths", [])),
+                                    tuple(entry.get("params", [])), decoder))
+        return wrappers
+
+    def _rules(self, strict: bool) -> tuple[RuleSet, RuleSet]:
+        url_rules, problems = compile_rules(self.root / "yara" / "url", "url", URL_EXTERNALS,
+                                            strict=strict)
+        self.problems.extend(problems)
+        file_rules, problems = compile_rules(self.root / "yara" / "file", "file", FILE_EXTERNALS,
+                                             strict=strict)
+        self.problems.extend(problems)
+        return url_rules, file_rules
+
+    def _known_bad(self) -> tuple[DomainIndex[str], dict[str, str]]:
+        domains: dict[str, str] = {}
+        urls: dict[str, str] = {}
+        folder = self.root / "domains"
+        for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+            name = path.relative_to(self.root).as_posix()
+            for kind, value in self._lines(name, _domain_or_url):
+                (urls if kind == "url" else domains).setdefault(value, path.stem)
+        return DomainIndex(domains), urls
+
+    def _hashes(self) -> dict[str, str]:
+        hashes: dict[str, str] = {}
+        folder = self.root / "hashes"
+        for path in sorted(folder.glob("*.txt")) if folder.is_dir() else []:
+            for value in self._lines(path.relative_to(self.root).as_posix(), _sha256):
+                hashes.setdefault(value, path.stem)
+        return hashes
+
+
+# -- small parsers (pure) -------------------------------------------------------------------------
+
+
+def _domain(text: str) -> str:
+    domain = text.lower().rstrip(".")
+    if validators.domain(domain, consider_tld=False) is not True:
+        raise ValueError(f"{text!r} is not a valid domain name")
+    return domain
+
+
+def _domain_or_url(text: str) -> tuple[str, str]:
+    if "://" in text:
+        try:
+            return "url", parse_url(text).href
+        except InvalidUrl as exc:
+            raise ValueError(f"{text!r} is not a valid URL: {exc.detail}") from None
+    return "domain", _domain(text)
+
+
+def _sha256(text: str) -> str:
+    value = text.lower()
+    if validators.hashes.sha256(value) is not True:
+        raise ValueError(f"{text!r} is not a SHA-256 (64 hexadecimal digits)")
+    return value
+
+
+def _action_policy(doc: Mapping[str, Any]) -> ActionPolicy:
+    by_class = {c: Action(doc.get(c.value, default)) for c, default in
+                ((VerdictClass.APPROVED, "allow"), (VerdictClass.WARNED, "warn"),
+                 (VerdictClass.UNKNOWN, "allow"))}
+    by_severity = {Severity(k): Action(v) for k, v in doc.get("severity", {}).items()}
+    click = doc.get("click_through", {})
+    click_through = {c: bool(click.get(c.value, c is not VerdictClass.APPROVED))
+                     for c in VerdictClass}
+    return ActionPolicy(by_class, by_severity, click_through,
+                        _positive(doc, "override_ttl_seconds", 900),
+                        _positive(doc, "verdict_ttl_seconds", 300))
+
+
+def _positive(doc: Mapping[str, Any], key: str, default: int) -> int:
+    value = doc.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{key} must be a positive whole number, not {value!r}")
+    return value
+
+
+def _link_settings(doc: Mapping[str, Any]) -> LinkSettings:
+    base = LinkSettings()
+    return LinkSettings(
+        max_url_length=_positive(doc, "max_url_length", base.max_url_length),
+        max_unwrap_depth=_positive(doc, "max_unwrap_depth", base.max_unwrap_depth),
+        insecure_schemes=frozenset(doc.get("insecure_schemes", base.insecure_schemes)),
+        dangerous_schemes=frozenset(doc.get("dangerous_schemes", base.dangerous_schemes)),
+        inert_schemes=frozenset(doc.get("inert_schemes", base.inert_schemes)),
+    )
+
+
+def _file_settings(doc: Mapping[str, Any]) -> FileSettings:
+    base = FileSettings()
+    return FileSettings(
+        max_scan_bytes=_positive(doc, "max_scan_bytes", base.max_scan_bytes),
+        scan_timeout_seconds=_positive(doc, "scan_timeout_seconds", base.scan_timeout_seconds),
+        dangerous_extensions={k.lower(): str(v) for k, v in
+                              doc.get("dangerous_extensions", {}).items()},
+        document_extensions=frozenset(e.lower() for e in doc.get("document_extensions", [])),
+    )
+
+
+def _secrets(doc: Mapping[str, Any]) -> Secrets:
+    meeting = frozenset(p.lower() for p in doc.get("meeting_params", []))
+    redact = frozenset(p.lower() for p in doc.get("redact_params", [])) | meeting
+    return Secrets(meeting, redact)
+
+
+def _protected(platforms: Iterable[Platform]) -> list[Protected]:
+    protected = []
+    for platform in platforms:
+        sanctioned = platform.verdict_class is VerdictClass.APPROVED
+        protected += [Protected(platform.id, d, False, sanctioned) for d in platform.domains]
+        protected += [Protected(platform.id, b, True, sanctioned) for b in platform.brands]
+        protected += [Protected(platform.id, k, True, sanctioned, typos=False)
+                      for k in platform.keywords]
+    return protected

@@ -1,0 +1,429 @@
+"""Parsing links exactly as a browser does, unwrapping redirectors, and redacting secrets.
+
+Hosts come from the WHATWG URL standard (the `ada-url` parser), never from `urllib.parse`: the
+two disagree on backslashes, tabs and newlines, percent-encoded hosts, IPv4 shorthand and `@`
+tricks, and every disagreement is a way to make a malicious link look approved. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+import string
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import unquote
+
+import ada_url
+
+DEFAULT_MAX_URL_LENGTH = 8192
+
+# WHATWG: leading and trailing C0 controls and spaces are stripped, tabs and newlines removed.
+_C0_SPACE = "".join(chr(c) for c in range(0x21))
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_UNC = re.compile(r"^\\\\([^\\/?#]+)(?:[\\/](.*))?$", re.DOTALL)
+_BARE_HOST = re.compile(
+    r"^(?:[A-Za-z0-9\-]+\.)+[A-Za-z][A-Za-z0-9\-]*\.?(?::\d{1,5})?(?:[/?#].*)?$", re.DOTALL
+)
+_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[\\/]*([^\\/?#]*)")
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
+
+
+class HostKind(StrEnum):
+    DOMAIN = "domain"
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+    OPAQUE = "opaque"  # non-special schemes: the host is not normalised by the browser
+    NONE = "none"
+
+
+class Quirk(StrEnum):
+    """Things in how a link is written that a browser silently accepts, and people misread."""
+
+    WHITESPACE = "whitespace"  # tab/newline inside the link, removed by the browser
+    BACKSLASH = "backslash"  # `\` read as `/` in the authority
+    ENCODED_HOST = "encoded-host"  # percent-escapes in the host
+    NUMERIC_HOST = "numeric-host"  # IPv4 written in hex, octal or shorthand
+    USERINFO = "userinfo"  # `user:pass@` before the host
+    UNC = "unc"  # a Windows UNC path `\\host\share`
+    BARE_HOST = "bare-host"  # no scheme: read as http:// like mail clients do
+
+
+class InvalidUrl(ValueError):
+    """Not a URL a browser would open; `detail` says why in plain words."""
+
+    code = "invalid-url"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedUrl:
+    """A link as the browser sees it.
+
+    `host` is the canonical ASCII host (IDNA/UTS-46 applied, punycode kept; IPv6 in brackets),
+    `display_host` the same host decoded for people, `scheme` without the colon.
+    """
+
+    href: str
+    scheme: str
+    username: str
+    password: str
+    host: str
+    display_host: str
+    host_kind: HostKind
+    port: str
+    path: str
+    query: str  # without the leading "?"
+    fragment: str  # without the leading "#"
+    quirks: frozenset[Quirk]
+
+    @property
+    def is_web(self) -> bool:
+        return self.scheme in ("http", "https")
+
+
+def parse_url(
+    raw: str, *, base: str | None = None, max_length: int = DEFAULT_MAX_URL_LENGTH
+) -> ParsedUrl:
+    """Parse `raw` the way a browser would, or raise `InvalidUrl`.
+
+    With `base` (the page a link is on), `raw` may be relative, as in an `href` attribute.
+    Without it, UNC paths and scheme-less host names are recognised explicitly.
+
+    >>> parse_url("https://ZOOM.us./j/1").host
+    'zoom.us.'
+    >>> parse_url("http://0x7f.1/").host, sorted(map(str, parse_url("http://0x7f.1/").quirks))
+    ('127.0.0.1', ['numeric-host'])
+    >>> parse_url(r"\\\\fileserver\\share\\invite.lnk").href
+    'file://fileserver/share/invite.lnk'
+    """
+    if not isinstance(raw, str):
+        raise InvalidUrl("not text")
+    if len(raw) > max_length:
+        raise InvalidUrl(f"longer than {max_length} characters")
+    text = raw.strip(_C0_SPACE)
+    quirks: set[Quirk] = set()
+    if any(c in text for c in "\t\n\r"):
+        quirks.add(Quirk.WHITESPACE)
+        text = text.replace("\t", "").replace("\n", "").replace("\r", "")
+    if not text and base is None:
+        raise InvalidUrl("empty")
+    try:
+        if base is None:
+            text = _recognise_non_urls(text, quirks)
+            url = ada_url.URL(text)
+        else:
+            url = ada_url.URL(text, base)
+    except ValueError:
+        raise InvalidUrl("the browser cannot parse it") from None
+    return _from_ada(url, text, quirks)
+
+
+def _recognise_non_urls(text: str, quirks: set[Quirk]) -> str:
+    """UNC paths and scheme-less hosts, which mail clients turn into links."""
+    unc = _UNC.match(text)
+    if unc:
+        quirks.add(Quirk.UNC)
+        rest = (unc.group(2) or "").replace("\\", "/")
+        return f"file://{unc.group(1)}/{rest}"
+    scheme = _SCHEME.match(text)
+    # "zoom.us:443/j/1" looks like scheme "zoom.us"; real schemes carry no dot in practice.
+    if (scheme is None or "." in scheme.group(1)) and _BARE_HOST.match(text):
+        quirks.add(Quirk.BARE_HOST)
+        return "http://" + text
+    if scheme is None:
+        raise InvalidUrl("no scheme and not a host name")
+    return text
+
+
+def _from_ada(url: ada_url.URL, text: str, quirks: set[Quirk]) -> ParsedUrl:
+    scheme = url.protocol[:-1]
+    hostname = url.hostname
+    kind = _host_kind(url.host_type, scheme, hostname)
+    if kind is HostKind.DOMAIN:
+        _check_punycode(hostname)
+    if scheme in _SPECIAL_SCHEMES and kind is not HostKind.NONE:
+        quirks.update(_authority_quirks(text, hostname, kind))
+    if url.username or url.password:
+        quirks.add(Quirk.USERINFO)
+    display = hostname
+    if kind is HostKind.DOMAIN and "xn--" in hostname:
+        display = ada_url.idna_to_unicode(hostname)
+    return ParsedUrl(
+        href=url.href,
+        scheme=scheme,
+        username=url.username,
+        password=url.password,
+        host=hostname,
+        display_host=display,
+        host_kind=kind,
+        port=url.port,
+        path=url.pathname,
+        query=url.search[1:],
+        fragment=url.hash[1:],
+        quirks=frozenset(quirks),
+    )
+
+
+def _host_kind(host_type: int, scheme: str, hostname: str) -> HostKind:
+    if not hostname:
+        return HostKind.NONE
+    if host_type == ada_url.HostType.IPV4:
+        return HostKind.IPV4
+    if host_type == ada_url.HostType.IPV6:
+        return HostKind.IPV6
+    return HostKind.DOMAIN if scheme in _SPECIAL_SCHEMES else HostKind.OPAQUE
+
+
+def _check_punycode(hostname: str) -> None:
+    """Reject `xn--` labels that do not decode to a valid IDNA label (WHATWG via UTS-46).
+
+    ada-url accepts them; browsers do not, and an undecodable label cannot be checked for
+    homoglyphs, so it must not pass as "some host".
+    """
+    for label in hostname.split("."):
+        if not label.startswith("xn--"):
+            continue
+        try:
+            decoded = label[4:].encode("ascii").decode("punycode")
+        except (UnicodeError, ValueError):
+            raise InvalidUrl(f"the host label {label!r} is not valid punycode") from None
+        if not decoded or decoded.isascii() or ada_url.idna_to_ascii(decoded) != label.encode():
+            raise InvalidUrl(f"the host label {label!r} is not a valid internationalised name")
+
+
+def _authority_quirks(text: str, hostname: str, kind: HostKind) -> set[Quirk]:
+    found: set[Quirk] = set()
+    match = _AUTHORITY.match(text)
+    if match is None:
+        return found
+    if "\\" in text[: match.end() + 1]:
+        found.add(Quirk.BACKSLASH)
+    raw_host = match.group(1).rpartition("@")[2]
+    if "%" in raw_host:
+        found.add(Quirk.ENCODED_HOST)
+    if kind is HostKind.IPV4:
+        bare = raw_host.rsplit(":", 1)[0] if raw_host.count(":") == 1 else raw_host
+        if bare.rstrip(".") != hostname:
+            found.add(Quirk.NUMERIC_HOST)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Redirect unwrapping: the destination is in the URL itself, so it is decoded, never fetched.
+
+
+@dataclass(frozen=True, slots=True)
+class Wrapper:
+    """A redirector whose destination is carried in the link (signatures/wrappers.toml)."""
+
+    id: str
+    hosts: tuple[str, ...]
+    paths: tuple[str, ...]  # path prefixes; empty means any path
+    params: tuple[str, ...]  # query parameters that carry the destination, first found wins
+    decoder: str  # "query" | "proofpoint-v2" | "proofpoint-v3" | "path"
+
+    def matches(self, url: ParsedUrl) -> bool:
+        if not url.is_web or not _host_in(url.host, self.hosts):
+            return False
+        return not self.paths or url.path.startswith(self.paths)
+
+
+DECODERS = ("query", "proofpoint-v2", "proofpoint-v3", "path")
+
+
+def _host_in(host: str, domains: tuple[str, ...]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def decode_wrapped(url: ParsedUrl, wrapper: Wrapper) -> str | None:
+    """The destination a redirector link carries, or None when it cannot be read.
+
+    >>> w = Wrapper("google", ("google.com",), ("/url",), ("q", "url"), "query")
+    >>> decode_wrapped(parse_url("https://www.google.com/url?q=https%3A%2F%2Fzoom.us%2Fj%2F1"), w)
+    'https://zoom.us/j/1'
+    """
+    try:
+        if wrapper.decoder == "query":
+            return _query_param(url.query, wrapper.params)
+        if wrapper.decoder == "proofpoint-v2":
+            value = _query_param(url.query, wrapper.params)
+            return unquote(value.replace("-", "%").replace("_", "/")) if value else None
+        if wrapper.decoder == "proofpoint-v3":
+            return _decode_proofpoint_v3(url.href)
+        if wrapper.decoder == "path":
+            tail = url.path.rsplit("/", 1)[-1]
+            return unquote(tail) if tail else None
+    except (ValueError, IndexError, UnicodeError):
+        return None
+    return None
+
+
+def _query_param(query: str, names: tuple[str, ...]) -> str | None:
+    if not query:
+        return None
+    params = ada_url.URLSearchParams(query)
+    for name in names:
+        if params.has(name):
+            return params.get(name) or None
+    return None
+
+
+_PP_V3 = re.compile(r"/v3/__(?P<url>.+?)__;(?P<enc>[^!]*)!")
+_PP_V3_TOKEN = re.compile(r"\*(\*.)?")
+# Proofpoint v3 run-length markers: "**A" stands for 2 characters, "**B" for 3, and so on.
+_PP_V3_RUNS = {c: i + 2 for i, c in enumerate(string.ascii_uppercase + string.ascii_lowercase
+                                                + string.digits + "-_")}
+
+
+def _decode_proofpoint_v3(href: str) -> str | None:
+    """URL Defense v3: `__<url>__;<base64 of the characters replaced by *>!!…`."""
+    match = _PP_V3.search(href)
+    if match is None:
+        return None
+    embedded = unquote(match.group("url"))
+    enc = match.group("enc")
+    chars = base64.urlsafe_b64decode(enc + "=" * (-len(enc) % 4)).decode("utf-8") if enc else ""
+    out: list[str] = []
+    pos = 0
+    last = 0
+    for token in _PP_V3_TOKEN.finditer(embedded):
+        out.append(embedded[last : token.start()])
+        run = 1 if token.group(1) is None else _PP_V3_RUNS[token.group(1)[1]]
+        if pos + run > len(chars):
+            return None
+        out.append(chars[pos : pos + run])
+        pos += run
+        last = token.end()
+    out.append(embedded[last:])
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Unwrapped:
+    """The innermost destination and the redirectors passed on the way."""
+
+    url: ParsedUrl
+    hops: tuple[tuple[str, str], ...]  # (wrapper id, wrapper host)
+    too_deep: bool
+    undecodable: str | None  # id of a wrapper whose destination could not be read
+
+
+def unwrap(
+    url: ParsedUrl,
+    wrappers: tuple[Wrapper, ...],
+    *,
+    max_depth: int = 5,
+    max_length: int = DEFAULT_MAX_URL_LENGTH,
+) -> Unwrapped:
+    """Follow redirectors (Safe Links, Google /url, URL Defense…) down to the destination.
+
+    Only the genuine redirector hosts are unwrapped: `evil.example/url?q=<approved>` stays
+    `evil.example`. Depth is bounded because wrappers nest and a crafted link must not loop.
+    """
+    hops: list[tuple[str, str]] = []
+    current = url
+    while True:
+        wrapper = next((w for w in wrappers if w.matches(current)), None)
+        if wrapper is None:
+            return Unwrapped(current, tuple(hops), False, None)
+        if len(hops) >= max_depth:
+            return Unwrapped(current, tuple(hops), True, None)
+        inner = decode_wrapped(current, wrapper)
+        try:
+            nested = parse_url(inner, max_length=max_length) if inner else None
+        except InvalidUrl:
+            nested = None
+        if nested is None:
+            return Unwrapped(current, tuple(hops), False, wrapper.id)
+        hops.append((wrapper.id, current.host))
+        current = nested
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: meeting passwords and tokens are redacted before anything is stored or shown.
+
+REDACTED = "REDACTED"
+
+
+def secret_params_in(query: str, names: frozenset[str]) -> list[str]:
+    """Names of the query parameters of `query` that are secrets, in order.
+
+    >>> secret_params_in("confno=1&PWD=abc&tk=x", frozenset({"pwd", "tk"}))
+    ['pwd', 'tk']
+    """
+    found = []
+    for pair in query.split("&"):
+        name = unquote(pair.split("=", 1)[0]).lower()
+        if name in names and name not in found:
+            found.append(name)
+    return found
+
+
+def redact_query(query: str, names: frozenset[str]) -> str:
+    """`query` with the values of secret parameters replaced.
+
+    >>> redact_query("j=1&pwd=s3cret&x=2", frozenset({"pwd"}))
+    'j=1&pwd=REDACTED&x=2'
+    """
+    pairs = query.split("&")
+    for i, pair in enumerate(pairs):
+        name, eq, _ = pair.partition("=")
+        if eq and unquote(name).lower() in names:
+            pairs[i] = f"{name}={REDACTED}"
+    return "&".join(pairs)
+
+
+def redact_url(url: ParsedUrl, names: frozenset[str]) -> str:
+    """The link with its userinfo password and secret parameters (query and fragment) redacted."""
+    has_secret = url.password or _any_secret(url.query, names) or _any_secret(url.fragment, names)
+    if not has_secret:
+        return url.href
+    out = ada_url.URL(url.href)
+    if url.password:
+        out.password = REDACTED
+    if url.query:
+        out.search = redact_query(url.query, names)
+    if url.fragment:
+        out.hash = redact_query(url.fragment, names)
+    return out.href
+
+
+def _any_secret(query: str, names: frozenset[str]) -> bool:
+    return bool(query) and bool(secret_params_in(query, names))
+
+
+def redact_text(text: str, names: frozenset[str]) -> str:
+    """Redact secrets anywhere in free text, including inside encoded, wrapped links.
+
+    Used for what a person typed or pasted (the `url` echoed back and logged), where a secret
+    may sit inside a percent-encoded redirector parameter. Over-redaction is the safe failure.
+
+    >>> redact_text("https://x.safelinks.protection.outlook.com/?url=https%3A%2F%2Fzoom.us"
+    ...             "%2Fj%2F1%3Fpwd%3Dabc%26x%3D1", frozenset({"pwd"}))
+    'https://x.safelinks.protection.outlook.com/?url=https%3A%2F%2Fzoom.us%2Fj%2F1%3Fpwd%3DREDACTED%26x%3D1'
+    >>> redact_text("https://bob:hunter2@example.com/", frozenset())
+    'https://bob:REDACTED@example.com/'
+    """
+    text = _USERINFO_PASSWORD.sub(rf"\g<1>{REDACTED}\g<3>", text)
+    if not names:
+        return text
+    pattern = _secret_pattern(names)
+    return pattern.sub(rf"\g<1>{REDACTED}", text)
+
+
+_USERINFO_PASSWORD = re.compile(r"(//[^/@:\s?#]*:)([^/@\s?#]+)(@)")
+
+
+@functools.lru_cache(maxsize=64)
+def _secret_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    # Separators in plain, percent-encoded, double-encoded and Proofpoint-v2 ("-26") forms.
+    return re.compile(
+        r"(?i)((?:^|[?&;#]|%26|%3f|%23|%2526|%253f|-26|-3f)(?:" + alternatives + r")"
+        r"(?:=|%3d|%253d|-3d))(.*?)(?=$|[&#\s]|%26|%2526|%23|-26)"
+    )
