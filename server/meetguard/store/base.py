@@ -27,6 +27,7 @@ HOUR = 3600
 DAY = 86400
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_KEY_OF = {"verdict_class": "class"}
 
 
 class StoreError(Exception):
@@ -116,8 +117,7 @@ class LogRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; the verdict class is under the key `class`."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["class"] = out.pop("verdict_class")
+        out = {_KEY_OF.get(f.name, f.name): getattr(self, f.name) for f in fields(self)}
         out["codes"] = list(self.codes)
         out["rules"] = list(self.rules)
         out["detail"] = dict(self.detail)
@@ -291,9 +291,7 @@ class CounterKey(NamedTuple):
     platform: str | None = None
 
 
-def counter_key(
-    context: str, action: str, verdict_class: str, platform: str | None = None
-) -> str:
+def counter_key(context: str, action: str, verdict_class: str, platform: str | None = None) -> str:
     """The key `count()` takes: `context:action:class[:platform]`.
 
     >>> counter_key("hover", "allow", "approved")
@@ -328,7 +326,7 @@ def check_counters(counters: Mapping[str, int]) -> dict[CounterKey, int]:
 
 
 def check_stats_range(since: float, until: float, bucket_seconds: int) -> tuple[int, int]:
-    """`(first_bucket_start, end)` for `stats`: hour-aligned, validated.
+    """`(start, end)` for `stats`: the hours covering `[since, until)`, validated.
 
     >>> check_stats_range(7200.5, 14000, 3600)
     (7200, 14400)
@@ -337,7 +335,7 @@ def check_stats_range(since: float, until: float, bucket_seconds: int) -> tuple[
         raise StoreError("invalid-query", "bucket_seconds must be a positive multiple of 3600")
     if not since < until:
         raise StoreError("invalid-query", "since must be before until")
-    start = int(since // bucket_seconds) * bucket_seconds
+    start = int(since // HOUR) * HOUR
     end = math.ceil(until / HOUR) * HOUR
     if (end - start) / bucket_seconds > 10_000:
         raise StoreError("invalid-query", "too many buckets: use a larger bucket_seconds")

@@ -1,0 +1,780 @@
+"""`RedisLogStore` and `RedisState`: the log and shared state of many instances, in Redis.
+
+Works with one redis-server (`redis://`, `rediss://`) and with Redis Cluster
+(`redis+cluster://`, `rediss+cluster://`). Every key of the log carries the hash tag `{prefix}`,
+so the multi-key scripts below touch one slot only.
+
+Log layout (prefix `mg`):
+- `{mg}:rec` hash id -> record JSON (HSETNX: appending an id again changes nothing);
+- `{mg}:ix:t` sorted set id -> ts, newest-first order and retention; `{mg}:ix:<dim>:<value>`
+  the same per filter value (kind, class, action, platform, context, event, client, and host for
+  the host and each parent domain), so a query scans the most selective index;
+- `{mg}:c:<hour>` hash of counters per hour (`class:warned`, `code:impersonation`, …) and
+  `{mg}:h:<day>` sorted set of `class<TAB>host` per day, both expiring after the retention.
+One record with its indexes costs about 1 KB of Redis memory.
+
+When Redis is unreachable, `append` and `count` write to the local `Spool` instead (no waiting on
+Redis again until a background task sees it back); that task replays the spool once Redis
+answers. Queries and stats raise StoreError("store-unavailable") meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from meetguard.store.base import (
+    DAY,
+    HOUR,
+    CounterKey,
+    LogPage,
+    LogQuery,
+    LogRecord,
+    StoreError,
+    check_counters,
+    check_stats_range,
+    export_by_pages,
+    host_suffixes,
+    normalise_host,
+    page_from,
+)
+from meetguard.store.spool import Spool
+from meetguard.store.stats import StatsBuilder
+
+log = logging.getLogger(__name__)
+
+Client = Redis | RedisCluster
+ReloadCallback = Callable[[str], Awaitable[None]]
+UNAVAILABLE = (RedisError, OSError, TimeoutError)
+
+_APPEND_LUA = """
+-- KEYS[1] records hash, KEYS[2] time index; ARGV: one JSON plan per record.
+local added = 0
+for i = 1, #ARGV do
+  local p = cjson.decode(ARGV[i])
+  if redis.call('HSETNX', KEYS[1], p.id, p.doc) == 1 then
+    added = added + 1
+    redis.call('ZADD', KEYS[2], p.ts, p.id)
+    for _, key in ipairs(p.ix) do redis.call('ZADD', key, p.ts, p.id) end
+    for _, f in ipairs(p.cf) do redis.call('HINCRBY', p.ck, f, 1) end
+    redis.call('EXPIREAT', p.ck, p.exp)
+    if p.hk ~= '' then
+      redis.call('ZINCRBY', p.hk, 1, p.hm)
+      redis.call('EXPIREAT', p.hk, p.exp)
+    end
+  end
+end
+return added
+"""
+
+_COUNT_LUA = """
+-- KEYS[1] counters hash, KEYS[2] applied-marker key; ARGV[1] expire-at, ARGV[2] marker ttl
+-- ('' for none), then field, n pairs. A marker makes a replayed spool entry count once.
+if ARGV[2] ~= '' and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+  return 0
+end
+for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIREAT', KEYS[1], ARGV[1])
+return 1
+"""
+
+_PURGE_LUA = """
+-- KEYS[1] records hash, KEYS[2] time index; ARGV: id, number of index keys, the keys, id, ...
+local removed, i = 0, 1
+while i <= #ARGV do
+  local id, n = ARGV[i], tonumber(ARGV[i + 1])
+  for j = 1, n do redis.call('ZREM', ARGV[i + 1 + j], id) end
+  removed = removed + redis.call('HDEL', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+  i = i + 2 + n
+end
+return removed
+"""
+
+_RATE_LUA = """
+-- KEYS[1] this window's count, KEYS[2] the previous window's; ARGV limit, elapsed, ttl ms.
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
+if prev * (1 - tonumber(ARGV[2])) + cur + 1 > tonumber(ARGV[1]) then return 0 end
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+_INDEXED = {
+    "kind": "kind",
+    "verdict_class": "class",
+    "action": "action",
+    "platform": "platform",
+    "context": "context",
+    "event": "event",
+    "client": "client",
+}
+_APPEND_CHUNK = 500
+_PURGE_CHUNK = 500
+_SPOOL_MARKER_TTL = 30 * DAY
+
+
+def is_cluster_url(url: str) -> bool:
+    """True for `redis+cluster://` and `rediss+cluster://` URLs.
+
+    >>> is_cluster_url("redis+cluster://10.0.0.5:7000"), is_cluster_url("redis://localhost")
+    (True, False)
+    """
+    return urlsplit(url).scheme.endswith("+cluster")
+
+
+def connect(url: str, *, timeout: float = 0.25, cluster: bool | None = None) -> Client:
+    """A client for `url` with short socket timeouts and one quick retry (a stale connection)."""
+    use_cluster = is_cluster_url(url) if cluster is None else cluster
+    plain_url = url.replace("+cluster://", "://", 1)
+    options: dict[str, Any] = {
+        "decode_responses": True,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(NoBackoff(), 1),
+    }
+    if use_cluster:
+        return RedisCluster.from_url(plain_url, **options)
+    return Redis.from_url(plain_url, **options)
+
+
+class Keys:
+    """Key names; log keys share the hash tag `{prefix}` (one cluster slot)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.tag = "{" + prefix + "}"
+        self.records = f"{self.tag}:rec"
+        self.time = f"{self.tag}:ix:t"
+        self.channel = f"{prefix}:reload"
+        self.version = f"{prefix}:reload:version"
+
+    def index(self, dim: str, value: str) -> str:
+        return f"{self.tag}:ix:{dim}:{value}"
+
+    def counters(self, hour: int) -> str:
+        return f"{self.tag}:c:{hour}"
+
+    def hosts(self, day: int) -> str:
+        return f"{self.tag}:h:{day}"
+
+    def applied(self, entry_id: str) -> str:
+        return f"{self.tag}:applied:{entry_id}"
+
+    def scratch(self) -> str:
+        return f"{self.tag}:tmp:{uuid.uuid4().hex}"
+
+    def scan(self, sha256: str) -> str:
+        return f"{self.prefix}:scan:{sha256.lower()}"
+
+    def rate(self, client: str, window: int) -> str:
+        digest = hashlib.blake2b(client.encode(), digest_size=12).hexdigest()
+        return f"{{{self.prefix}:rl:{digest}}}:{window}"
+
+
+def index_keys(keys: Keys, r: LogRecord) -> list[str]:
+    """The filter indexes a record is listed in (besides the time index)."""
+    out = [keys.index(dim, v) for f, dim in _INDEXED.items() if (v := getattr(r, f)) is not None]
+    if r.host:
+        out += [keys.index("host", h) for h in host_suffixes(r.host)]
+    return out
+
+
+def record_fields(r: LogRecord) -> list[str]:
+    """The hour-counter fields one stored record adds 1 to."""
+    fields = ["n", f"kind:{r.kind}"]
+    for dim in ("class", "action", "platform", "context", "event"):
+        value = getattr(r, "verdict_class" if dim == "class" else dim)
+        if value:
+            fields.append(f"{dim}:{value}")
+    fields += [f"code:{code}" for code in sorted(set(r.codes))]
+    if r.context == "hover" and r.action == "allow":
+        fields.append("hover_allow")
+    return fields
+
+
+def counted_fields(key: CounterKey, n: int) -> dict[str, int]:
+    """The hour-counter fields a `count()` entry adds `n` to (as kind `link`)."""
+    fields = ["n", "kind:link", f"class:{key.verdict_class}", f"action:{key.action}"]
+    fields.append(f"context:{key.context}")
+    if key.platform:
+        fields.append(f"platform:{key.platform}")
+    if key.context == "hover" and key.action == "allow":
+        fields.append("hover_allow")
+    return dict.fromkeys(fields, n)
+
+
+def _plan(keys: Keys, r: LogRecord, retention_s: int) -> str:
+    """The JSON the append script takes for one record."""
+    hour, day = int(r.ts // HOUR) * HOUR, int(r.ts // DAY) * DAY
+    doc = json.dumps(r.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    plan = {
+        "id": r.id,
+        "ts": repr(float(r.ts)),
+        "doc": doc,
+        "ix": index_keys(keys, r),
+        "cf": record_fields(r),
+        "ck": keys.counters(hour),
+        "hk": keys.hosts(day) if r.host else "",
+        "hm": f"{r.verdict_class or ''}\t{r.host}",
+        "exp": day + retention_s + DAY,
+    }
+    return json.dumps(plan, separators=(",", ":"), ensure_ascii=False)
+
+
+async def read_persistence(client: Client) -> str:
+    """`aof`, `rdb`, `aof+rdb` or `none` from CONFIG GET; `unknown` when CONFIG is refused."""
+    try:
+        appendonly = (await client.config_get("appendonly")).get("appendonly", "no")
+        save = (await client.config_get("save")).get("save", "")
+    except RedisError:
+        return "unknown"
+    kinds = [name for name, on in (("aof", appendonly == "yes"), ("rdb", bool(save))) if on]
+    return "+".join(kinds) or "none"
+
+
+class RedisLogStore:
+    """The audit log in Redis, with a local spool for when Redis is down (module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        retention_days: int = 180,
+        spool_path: str | Path,
+        spool_max_bytes: int = 64 * 1024 * 1024,
+        timeout: float = 0.25,
+        prefix: str = "mg",
+        cluster: bool | None = None,
+        retry_interval: float = 0.5,
+    ) -> None:
+        self.url = url
+        self.retention_days = retention_days
+        self.timeout = timeout
+        self.keys = Keys(prefix)
+        self.spool = Spool(spool_path, spool_max_bytes)
+        self.cluster = is_cluster_url(url) if cluster is None else cluster
+        self._retry_interval = retry_interval
+        self._client: Client | None = None
+        self._down = False
+        self._persistence = "unknown"
+        self._replayer: asyncio.Task[None] | None = None
+        self._scripts: dict[str, Any] = {}
+
+    async def start(self) -> None:
+        """Connect (Redis may be down: the store then starts spooling), start the replayer."""
+        self._client = connect(self.url, timeout=self.timeout, cluster=self.cluster)
+        for name, source in (("append", _APPEND_LUA), ("count", _COUNT_LUA)):
+            self._scripts[name] = self._client.register_script(source)
+        self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
+        await self.spool.open()
+        await self._probe()
+        self._replayer = asyncio.create_task(self._replay_loop(), name="meetguard-spool-replay")
+
+    async def close(self) -> None:
+        """Stop the replayer and close the client (what is spooled stays for the next start)."""
+        if self._replayer is not None:
+            self._replayer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replayer
+            self._replayer = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> RedisLogStore:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise StoreError("store-closed", "the log store is not started")
+        return self._client
+
+    def _deadline(self) -> float:
+        """A bound on one operation, retries included: Redis being down must not stall us."""
+        return max(1.0, 4 * self.timeout)
+
+    def _mark_down(self, exc: BaseException) -> None:
+        if not self._down:
+            log.warning("Redis unreachable (%r): spooling log records locally", exc)
+        self._down = True
+
+    async def append(self, records: Sequence[LogRecord]) -> None:
+        """Write to Redis (acknowledged) or, when it is down, to the fsync'd local spool."""
+        if not records:
+            return
+        if not self._down:
+            try:
+                await self._write_records(records)
+                return
+            except UNAVAILABLE as exc:
+                self._mark_down(exc)
+        await self.spool.write([{"records": [r.to_dict() for r in records]}])
+
+    async def _write_records(self, records: Sequence[LogRecord]) -> int:
+        retention_s = self.retention_days * DAY
+        keys = [self.keys.records, self.keys.time]
+        added = 0
+        for i in range(0, len(records), _APPEND_CHUNK):
+            plans = [_plan(self.keys, r, retention_s) for r in records[i : i + _APPEND_CHUNK]]
+            async with asyncio.timeout(self._deadline()):
+                added += await self._scripts["append"](keys=keys, args=plans)
+        return added
+
+    async def count(self, counters: Mapping[str, int], *, ts: float | None = None) -> None:
+        """Add to the hour's counters (spooled, and counted once on replay, if Redis is down)."""
+        counted = check_counters(counters)
+        when = time.time() if ts is None else ts
+        if not counted:
+            return
+        if not self._down:
+            try:
+                async with asyncio.timeout(self._deadline()):
+                    await self._write_counts(counted, when, None)
+                return
+            except UNAVAILABLE as exc:
+                self._mark_down(exc)
+        entry = {"counters": dict(counters), "ts": when, "id": uuid.uuid4().hex}
+        await self.spool.write([entry])
+
+    async def _write_counts(
+        self, counted: Mapping[CounterKey, int], ts: float, entry_id: str | None
+    ) -> None:
+        hour = int(ts // HOUR) * HOUR
+        fields: dict[str, int] = {}
+        for key, n in counted.items():
+            for name, value in counted_fields(key, n).items():
+                fields[name] = fields.get(name, 0) + value
+        expire_at = hour + self.retention_days * DAY + DAY
+        args: list[Any] = [expire_at, _SPOOL_MARKER_TTL if entry_id else ""]
+        for name, value in fields.items():
+            args += [name, value]
+        keys = [self.keys.counters(hour), self.keys.applied(entry_id or "none")]
+        await self._scripts["count"](keys=keys, args=args)
+
+    async def _read(self, op: Callable[[], Awaitable[Any]]) -> Any:
+        """Run a read with the deadline; StoreError("store-unavailable") when Redis is down."""
+        try:
+            async with asyncio.timeout(self._deadline()):
+                return await op()
+        except UNAVAILABLE as exc:
+            self._mark_down(exc)
+            raise StoreError("store-unavailable", f"Redis is unreachable: {exc!r}") from exc
+
+    async def query(self, q: LogQuery) -> LogPage:
+        """One page, newest first: scans the most selective index, filters the rest here."""
+        return await self._read(lambda: self._query(q))
+
+    async def _query(self, q: LogQuery) -> LogPage:
+        key = await self._pick_index(q)
+        items: list[LogRecord] = []
+        if key is not None:
+            async for record in self._scan(key, q, chunk=min(1000, 2 * (q.limit + 1))):
+                items.append(record)
+                if len(items) > q.limit:
+                    break
+        return page_from(items, q.limit)
+
+    def _score_range(self, q: LogQuery) -> tuple[str, str]:
+        """`(max, min)` scores for a newest-first scan."""
+        after = q.after()
+        high = repr(after[0]) if after else ("(" + repr(q.until) if q.until is not None else "+inf")
+        low = repr(q.since) if q.since is not None else "-inf"
+        return high, low
+
+    async def _pick_index(self, q: LogQuery) -> str | None:
+        """The index with the fewest entries in range among the query's filters; None if 0."""
+        candidates = [self.keys.index(_INDEXED[f], v) for f, v in q.equals_filters().items()]
+        if q.host is not None:
+            candidates.append(self.keys.index("host", normalise_host(q.host)))
+        if not candidates:
+            return self.keys.time
+        high, low = self._score_range(q)
+        pipe = self.client.pipeline(transaction=False)
+        for key in candidates:
+            pipe.zcount(key, low, high)
+        counts = await pipe.execute()
+        best = min(range(len(candidates)), key=lambda i: counts[i])
+        return candidates[best] if counts[best] else None
+
+    async def _scan(self, key: str, q: LogQuery, chunk: int) -> AsyncIterator[LogRecord]:
+        """Matching records from one index, newest first by (ts, id)."""
+        high, low = self._score_range(q)
+        while True:
+            batch = await self.client.zrange(
+                key, high, low, byscore=True, desc=True, offset=0, num=chunk, withscores=True
+            )
+            if not batch:
+                return
+            last_score = batch[-1][1]
+            full = len(batch) == chunk
+            if full:  # take every tie of the last score now, then go below it
+                ties = await self.client.zrange(
+                    key, last_score, last_score, byscore=True, desc=True
+                )
+                batch = [m for m in batch if m[1] != last_score]
+                batch += [(m, last_score) for m in ties]
+            for record in await self._load([member for member, _ in batch]):
+                if q.matches(record):
+                    yield record
+            if not full:
+                return
+            high = "(" + repr(last_score)
+
+    async def _load(self, ids: list[str]) -> list[LogRecord]:
+        if not ids:
+            return []
+        docs = await self.client.hmget(self.keys.records, ids)
+        return [LogRecord.from_dict(json.loads(doc)) for doc in docs if doc is not None]
+
+    def export(self, q: LogQuery) -> AsyncIterator[LogRecord]:
+        """Every matching record, newest first, page by page."""
+        return export_by_pages(self.query, q)
+
+    async def stats(self, since: float, until: float, bucket_seconds: int = HOUR) -> dict:
+        """Aggregates from the hour counters and day host counters (see `LogStore.stats`)."""
+        start, end = check_stats_range(since, until, bucket_seconds)
+        return await self._read(lambda: self._stats(start, end, bucket_seconds))
+
+    async def _stats(self, start: int, end: int, bucket_seconds: int) -> dict:
+        out = StatsBuilder(start, end, bucket_seconds)
+        hours = list(range(start, end, HOUR))
+        pipe = self.client.pipeline(transaction=False)
+        for hour in hours:
+            pipe.hgetall(self.keys.counters(hour))
+        for hour, counts in zip(hours, await pipe.execute(), strict=True):
+            for field, n in counts.items():
+                _add_field(out, hour, field, int(n))
+        for member, n in await self._top_hosts(start, end):
+            cls, _, host = member.partition("\t")
+            out.add_host(host, cls, int(n))
+        return out.result()
+
+    async def _top_hosts(self, start: int, end: int) -> list[tuple[str, float]]:
+        """The 20 (class, host) members with the highest counts over the days in range."""
+        days = [self.keys.hosts(d) for d in range(int(start // DAY) * DAY, end, DAY)]
+        scratch = self.keys.scratch()
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zunionstore(scratch, days)
+        pipe.zrange(scratch, 0, 19, desc=True, withscores=True)
+        pipe.delete(scratch)
+        _, top, _ = await pipe.execute()
+        return top
+
+    async def purge(self, older_than: float) -> int:
+        """Delete records older than `older_than` (counters expire on their own)."""
+        return await self._read(lambda: self._purge(older_than))
+
+    async def _purge(self, older_than: float) -> int:
+        total = 0
+        while True:
+            ids = await self.client.zrange(
+                self.keys.time, "(" + repr(older_than), "-inf", byscore=True, desc=True,
+                offset=0, num=_PURGE_CHUNK,
+            )  # fmt: skip
+            if not ids:
+                return total
+            docs = await self.client.hmget(self.keys.records, ids)
+            args: list[Any] = []
+            for rid, doc in zip(ids, docs, strict=True):
+                index = index_keys(self.keys, LogRecord.from_dict(json.loads(doc))) if doc else []
+                args += [rid, len(index), *index]
+            total += await self._scripts["purge"](
+                keys=[self.keys.records, self.keys.time], args=args
+            )
+
+    async def run_retention(self, interval_s: float = 3600.0) -> None:
+        """Purge records past `retention_days` every `interval_s` seconds, until cancelled."""
+        while True:
+            try:
+                n = await self.purge(time.time() - self.retention_days * DAY)
+                if n:
+                    log.info("retention: purged %d log records", n)
+            except StoreError as exc:
+                log.warning("retention purge failed: %s", exc)
+            await asyncio.sleep(interval_s)
+
+    def health(self) -> dict:
+        """Connection state, spool size and the server's persistence setting."""
+        return {
+            "store": "redis-cluster" if self.cluster else "redis",
+            "redis": "down" if self._down else "up",
+            "queue_depth": 0,
+            "spool_size": self.spool.size(),
+            "persistence": self._persistence,
+        }
+
+    async def _probe(self) -> bool:
+        """PING Redis; on success refresh the persistence setting and leave the down state."""
+        try:
+            async with asyncio.timeout(self._deadline()):
+                await self.client.ping()
+                self._persistence = await read_persistence(self.client)
+        except UNAVAILABLE as exc:
+            self._mark_down(exc)
+            return False
+        if self._down:
+            log.warning("Redis is reachable again")
+        self._down = False
+        return True
+
+    async def _replay_loop(self) -> None:
+        """While running: probe Redis when down, replay the spool when it holds anything."""
+        while True:
+            await asyncio.sleep(self._retry_interval)
+            if self._down and not await self._probe():
+                continue
+            if self.spool.size():
+                try:
+                    await self.replay()
+                except UNAVAILABLE as exc:
+                    self._mark_down(exc)
+                except StoreError as exc:
+                    log.warning("spool replay failed: %s", exc)
+
+    async def replay(self) -> int:
+        """Write every spooled entry to Redis, then drop the spool file; returns records added."""
+        added = 0
+        while (path := await self.spool.take()) is not None:
+            async with contextlib.aclosing(self.spool.read(path)) as batches:
+                async for entries in batches:
+                    added += await self._replay_entries(entries)
+            await self.spool.finish(path)
+        if added:
+            log.info("spool replayed: %d log records written to Redis", added)
+        return added
+
+    async def _replay_entries(self, entries: list[dict[str, Any]]) -> int:
+        records = [r for e in entries for d in e.get("records", ()) if (r := _spooled(d))]
+        added = await self._write_records(records) if records else 0
+        for entry in entries:
+            if "counters" not in entry:
+                continue
+            try:
+                counted = check_counters(entry["counters"])
+            except StoreError as exc:
+                log.warning("spool: dropping malformed counters: %s", exc)
+                continue
+            async with asyncio.timeout(self._deadline()):
+                await self._write_counts(counted, entry["ts"], entry["id"])
+        return added
+
+
+def _spooled(data: Mapping[str, Any]) -> LogRecord | None:
+    """A record read back from the spool; None (logged) when it is malformed."""
+    try:
+        return LogRecord.from_dict(data)
+    except StoreError as exc:
+        log.warning("spool: dropping a malformed record: %s", exc)
+        return None
+
+
+def _add_field(out: StatsBuilder, hour: int, field: str, n: int) -> None:
+    """Feed one hour-counter field to the stats builder."""
+    dim, _, value = field.partition(":")
+    match dim:
+        case "class":
+            out.add_class(hour, value, n)
+        case "action":
+            out.add_action(hour, value, n)
+        case "kind":
+            out.add_kind(value, n)
+        case "platform":
+            out.add_platform(value, n)
+        case "event":
+            out.add_event(value, n)
+        case "code":
+            out.add_code(value, n)
+        case "hover_allow":
+            out.add_hover_allow(n)
+
+
+class RedisState:
+    """SharedState in Redis: scan cache, rate limits, reload channel (pub/sub)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 0.25,
+        prefix: str = "mg",
+        cluster: bool | None = None,
+        reconnect_interval: float = 0.5,
+    ) -> None:
+        self.url = url
+        self.timeout = timeout
+        self.keys = Keys(prefix)
+        self.cluster = is_cluster_url(url) if cluster is None else cluster
+        self._reconnect_interval = reconnect_interval
+        self._client: Client | None = None
+        self._rate: Any = None
+        self._callbacks: list[ReloadCallback] = []
+        self._listener: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listening = False
+        self._seen: str | None = None
+        self._subscribed_once = False
+        self._attempt = 0
+
+    async def start(self) -> None:
+        """Create the client (connections open on first use)."""
+        self._client = connect(self.url, timeout=self.timeout, cluster=self.cluster)
+        self._rate = self._client.register_script(_RATE_LUA)
+
+    async def close(self) -> None:
+        """Stop the reload listener and close the client."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def __aenter__(self) -> RedisState:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise StoreError("store-closed", "the shared state is not started")
+        return self._client
+
+    async def _call(self, op: Callable[[], Awaitable[Any]]) -> Any:
+        async with asyncio.timeout(max(1.0, 4 * self.timeout)):
+            return await op()
+
+    async def get_scan(self, sha256: str) -> dict | None:
+        """The cached scan result; None when absent or when Redis is down (a cache miss)."""
+        try:
+            raw = await self._call(lambda: self.client.get(self.keys.scan(sha256)))
+        except UNAVAILABLE as exc:
+            log.warning("scan cache unavailable: %r", exc)
+            return None
+        return json.loads(raw) if raw else None
+
+    async def put_scan(self, sha256: str, result: Mapping[str, Any], ttl: int) -> None:
+        """Cache a scan result for `ttl` seconds (skipped when Redis is down)."""
+        doc = json.dumps(dict(result), separators=(",", ":"))
+        try:
+            await self._call(lambda: self.client.set(self.keys.scan(sha256), doc, ex=ttl))
+        except UNAVAILABLE as exc:
+            log.warning("scan cache unavailable: %r", exc)
+
+    async def rate_limit(self, client: str, limit: int, window_s: float) -> bool:
+        """Sliding-window limit shared by every instance; allows (fails open) if Redis is down."""
+        now = time.time()
+        window = math.floor(now / window_s)
+        elapsed = now / window_s - window
+        keys = [self.keys.rate(client, window), self.keys.rate(client, window - 1)]
+        ttl_ms = int(2 * window_s * 1000) + 1000
+        try:
+            allowed = await self._call(lambda: self._rate(keys=keys, args=[limit, elapsed, ttl_ms]))
+        except UNAVAILABLE as exc:
+            log.warning("rate limit unavailable, allowing: %r", exc)
+            return True
+        return bool(allowed)
+
+    async def publish_reload(self, version: str) -> None:
+        """Record the version and tell every subscribed instance; StoreError if Redis is down."""
+        try:
+            await self._call(lambda: self.client.set(self.keys.version, version))
+            await self._call(lambda: self.client.publish(self.keys.channel, version))
+        except UNAVAILABLE as exc:
+            raise StoreError("store-unavailable", f"Redis is unreachable: {exc!r}") from exc
+
+    def subscribe_reload(self, callback: ReloadCallback) -> None:
+        """Call `callback(version)` for each reload message; the listener runs until close."""
+        self._callbacks.append(callback)
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="meetguard-reload-listener")
+
+    @property
+    def listening(self) -> bool:
+        """True while subscribed to the reload channel."""
+        return self._listening
+
+    def health(self) -> dict:
+        return {"state": "redis-cluster" if self.cluster else "redis", "listening": self._listening}
+
+    def _pubsub_client(self) -> Redis:
+        """A plain connection for SUBSCRIBE: in a cluster, PUBLISH reaches every node, so any
+        node will do (each attempt tries the next one)."""
+        url = urlsplit(self.url.replace("+cluster://", "://", 1))
+        nodes = [(url.hostname or "127.0.0.1", url.port or 6379)]
+        if isinstance(self.client, RedisCluster):
+            nodes += [(n.host, n.port) for n in self.client.get_nodes()]
+        host, port = nodes[self._attempt % len(nodes)]
+        self._attempt += 1
+        return Redis(
+            host=host, port=port, username=url.username, password=url.password,
+            ssl=url.scheme == "rediss", decode_responses=True,
+            socket_connect_timeout=self.timeout, health_check_interval=5,
+        )  # fmt: skip
+
+    async def _listen(self) -> None:
+        """Subscribe and deliver messages; after an error, resubscribe and catch up."""
+        while True:
+            try:
+                await self._listen_once()
+            except UNAVAILABLE as exc:
+                log.warning("reload channel lost (%r); resubscribing", exc)
+            self._listening = False
+            await asyncio.sleep(self._reconnect_interval)
+
+    async def _listen_once(self) -> None:
+        async with self._pubsub_client() as conn, conn.pubsub() as pubsub:
+            await pubsub.subscribe(self.keys.channel)
+            current = await self._call(lambda: self.client.get(self.keys.version))
+            self._listening = True
+            if self._subscribed_once and current is not None and current != self._seen:
+                self._deliver(current)  # published while we were not subscribed
+            self._seen = current
+            self._subscribed_once = True
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and message["type"] == "message":
+                    self._seen = message["data"]
+                    self._deliver(message["data"])
+
+    def _deliver(self, version: str) -> None:
+        for callback in list(self._callbacks):
+            task = asyncio.create_task(_run_callback(callback, version))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+
+async def _run_callback(callback: ReloadCallback, version: str) -> None:
+    try:
+        await callback(version)
+    except Exception:
+        log.exception("reload callback failed for version %s", version)

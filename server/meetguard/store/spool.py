@@ -1,0 +1,132 @@
+"""`Spool`: a bounded, fsync'd JSON-lines file holding what could not be written to Redis yet.
+
+Entries are appended (and fsync'd) to `path`. To replay, `take()` renames the file to
+`path + ".replay"`, so new entries go to a fresh file while the old one is read; `finish()`
+deletes it once every entry in it has been written. A replay interrupted by a crash is found and
+finished at the next start; entries carry ids, so writing one twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, Any
+
+from meetguard.store.base import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def _append_durably(path: Path, data: bytes) -> None:
+    """Append and fsync; a new file's directory entry is fsync'd too."""
+    created = not path.exists()
+    with path.open("ab") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    if created:
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _read_lines(f: IO[bytes], n: int) -> list[bytes]:
+    lines = []
+    for _ in range(n):
+        line = f.readline()
+        if not line:
+            break
+        lines.append(line)
+    return lines
+
+
+def _decode(line: bytes) -> dict[str, Any] | None:
+    """One entry; None for a torn line (a crash during the write that would have held it)."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        log.warning("spool: skipping a line that is not JSON (%d bytes)", len(line))
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+class Spool:
+    """Append-only JSON-lines spool bounded to `max_bytes` (both files together)."""
+
+    def __init__(self, path: str | Path, max_bytes: int) -> None:
+        self.path = Path(path)
+        self.replay_path = self.path.with_name(self.path.name + ".replay")
+        self.max_bytes = max_bytes
+        self._lock = asyncio.Lock()
+        self._size = 0
+
+    async def open(self) -> None:
+        """Create the directory and account for what earlier runs left behind."""
+        await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        sizes = await asyncio.to_thread(
+            lambda: [_file_size(self.path), _file_size(self.replay_path)]
+        )
+        self._size = sum(sizes)
+
+    def size(self) -> int:
+        """Bytes waiting to be replayed."""
+        return self._size
+
+    async def write(self, entries: list[dict[str, Any]]) -> None:
+        """Append entries durably; StoreError("spool-full") when they would pass the bound."""
+        data = b"".join(
+            json.dumps(e, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+            for e in entries
+        )
+        async with self._lock:
+            if self._size + len(data) > self.max_bytes:
+                raise StoreError("spool-full", f"the log spool {self.path} is full")
+            await asyncio.to_thread(_append_durably, self.path, data)
+            self._size += len(data)
+
+    async def take(self) -> Path | None:
+        """The file to replay next (an interrupted replay first), or None when nothing waits."""
+        async with self._lock:
+            return await asyncio.to_thread(self._take)
+
+    def _take(self) -> Path | None:
+        if self.replay_path.exists():
+            return self.replay_path
+        if _file_size(self.path) == 0:
+            return None
+        self.path.rename(self.replay_path)
+        _fsync_dir(self.path.parent)
+        return self.replay_path
+
+    async def read(self, path: Path, batch: int = 200) -> AsyncIterator[list[dict[str, Any]]]:
+        """The entries of a taken file, `batch` lines at a time (constant memory)."""
+        f = await asyncio.to_thread(path.open, "rb")
+        try:
+            while lines := await asyncio.to_thread(_read_lines, f, batch):
+                yield [e for line in lines if (e := _decode(line)) is not None]
+        finally:
+            await asyncio.to_thread(f.close)
+
+    async def finish(self, path: Path) -> None:
+        """Every entry of a taken file has been written: delete it."""
+        async with self._lock:
+            size = await asyncio.to_thread(_file_size, path)
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            self._size = max(0, self._size - size)

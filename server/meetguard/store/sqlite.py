@@ -1,0 +1,550 @@
+"""`SQLiteLogStore`: the embedded audit log (WAL, one writer thread, group commit).
+
+Writes go through ONE writer thread fed by a queue: it takes everything queued, applies it in one
+transaction and commits, then resolves each caller's future. So `append` returns only after
+COMMIT: a record is committed before the answer it belongs to is sent. Reads run on read-only
+connections in a small thread pool, so the event loop never waits on SQLite.
+
+Stats come from aggregate tables updated in the same transaction as the records: `counters`
+(hour x kind x class x action x platform x context x event), `code_counters` (hour x reason code)
+and `host_counters` (day x host x class).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meetguard.store.base import (
+    DAY,
+    HOUR,
+    CounterKey,
+    LogPage,
+    LogQuery,
+    LogRecord,
+    StoreError,
+    check_counters,
+    check_stats_range,
+    export_by_pages,
+    page_from,
+    reversed_host,
+)
+from meetguard.store.stats import StatsBuilder
+
+log = logging.getLogger(__name__)
+
+_RECORD_INDEXES = {
+    "ts": "(ts, id)",
+    "class": "(class, ts)",
+    "action": "(action, ts)",
+    "platform": "(platform, ts) WHERE platform IS NOT NULL",
+    "client": "(client, ts)",
+    "kind": "(kind, ts)",
+    "context": "(context, ts)",
+    "event": "(event, ts) WHERE event IS NOT NULL",
+    "rhost": "(rhost, ts) WHERE rhost IS NOT NULL",
+}
+
+# Each entry migrates the schema from version i to i + 1; never edit a released entry.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE records (
+            id TEXT NOT NULL UNIQUE, ts REAL NOT NULL, kind TEXT NOT NULL, client TEXT NOT NULL,
+            user TEXT, context TEXT, class TEXT, action TEXT, platform TEXT,
+            host TEXT, rhost TEXT, target TEXT, codes TEXT NOT NULL, rules TEXT NOT NULL,
+            policy_version TEXT, event TEXT, sha256 TEXT, detail TEXT NOT NULL)""",
+        *(f"CREATE INDEX records_{n} ON records {cols}" for n, cols in _RECORD_INDEXES.items()),
+        """CREATE TABLE counters (
+            hour INTEGER NOT NULL, kind TEXT NOT NULL, class TEXT NOT NULL, action TEXT NOT NULL,
+            platform TEXT NOT NULL, context TEXT NOT NULL, event TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (hour, kind, class, action, platform, context, event)) WITHOUT ROWID""",
+        """CREATE TABLE code_counters (
+            hour INTEGER NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (hour, code)) WITHOUT ROWID""",
+        """CREATE TABLE host_counters (
+            day INTEGER NOT NULL, host TEXT NOT NULL, class TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (day, host, class)) WITHOUT ROWID""",
+    ),
+)
+
+_SELECT = (
+    "SELECT id, ts, kind, client, user, context, class, action, platform, host, target, codes,"
+    " rules, policy_version, event, sha256, detail FROM records"
+)
+_INSERT = (
+    "INSERT OR IGNORE INTO records (id, ts, kind, client, user, context, class, action, platform,"
+    " host, rhost, target, codes, rules, policy_version, event, sha256, detail)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_COLUMN_OF = {"verdict_class": "class"}
+_PURGE_CHUNK = 5000
+_MAX_BATCH_JOBS = 2000
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _row_of(r: LogRecord) -> tuple[Any, ...]:
+    rhost = reversed_host(r.host) if r.host else None
+    return (
+        r.id, r.ts, r.kind, r.client, r.user, r.context, r.verdict_class, r.action, r.platform,
+        r.host, rhost, r.target, _dumps(list(r.codes)), _dumps(list(r.rules)),
+        r.policy_version, r.event, r.sha256, _dumps(r.detail),
+    )  # fmt: skip
+
+
+def _record_of(row: Sequence[Any]) -> LogRecord:
+    (rid, ts, kind, client, user, context, cls, action, platform, host, target, codes, rules,
+     policy_version, event, sha256, detail) = row  # fmt: skip
+    return LogRecord(
+        rid, ts, kind, client, user, context, cls, action, platform, host, target,
+        tuple(json.loads(codes)), tuple(json.loads(rules)), policy_version, event, sha256,
+        json.loads(detail),
+    )  # fmt: skip
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to the latest version (in one transaction); returns that version."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    version = row[0] if row else 0
+    if version > len(MIGRATIONS):
+        raise StoreError("store-unavailable", f"database schema {version} is newer than this code")
+    for statements in MIGRATIONS[version:]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute("DELETE FROM schema_version")
+    conn.execute("INSERT INTO schema_version VALUES (?)", (len(MIGRATIONS),))
+    return len(MIGRATIONS)
+
+
+def insert_records(conn: sqlite3.Connection, records: Sequence[LogRecord]) -> int:
+    """Insert the records not stored yet and count them; returns how many were new."""
+    fresh = _new_records(conn, records)
+    conn.executemany(_INSERT, [_row_of(r) for r in fresh])
+    _add_counters(conn, fresh)
+    return len(fresh)
+
+
+def _new_records(conn: sqlite3.Connection, records: Sequence[LogRecord]) -> list[LogRecord]:
+    """The records whose id is not in the table yet (first of each id in the batch)."""
+    unique = list({r.id: r for r in reversed(records)}.values())[::-1]
+    known: set[str] = set()
+    for i in range(0, len(unique), 500):
+        ids = [r.id for r in unique[i : i + 500]]
+        marks = ", ".join("?" * len(ids))
+        sql = f"SELECT id FROM records WHERE id IN ({marks})"  # noqa: S608 (only '?' marks)
+        known.update(row[0] for row in conn.execute(sql, ids))
+    return [r for r in unique if r.id not in known]
+
+
+def _add_counters(conn: sqlite3.Connection, records: Iterable[LogRecord]) -> None:
+    dims: Counter[tuple[Any, ...]] = Counter()
+    codes: Counter[tuple[int, str]] = Counter()
+    hosts: Counter[tuple[int, str, str]] = Counter()
+    for r in records:
+        hour = int(r.ts // HOUR) * HOUR
+        dims[(hour, r.kind, r.verdict_class or "", r.action or "", r.platform or "",
+              r.context or "", r.event or "")] += 1  # fmt: skip
+        codes.update((hour, code) for code in set(r.codes))
+        if r.host:
+            hosts[(int(r.ts // DAY) * DAY, r.host, r.verdict_class or "")] += 1
+    _upsert_counts(conn, dims, codes, hosts)
+
+
+def _upsert_counts(
+    conn: sqlite3.Connection,
+    dims: Mapping[tuple[Any, ...], int],
+    codes: Mapping[tuple[int, str], int] | None = None,
+    hosts: Mapping[tuple[int, str, str], int] | None = None,
+) -> None:
+    conn.executemany(
+        "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        [(*k, n) for k, n in dims.items()],
+    )
+    conn.executemany(
+        "INSERT INTO code_counters VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        [(*k, n) for k, n in (codes or {}).items()],
+    )
+    conn.executemany(
+        "INSERT INTO host_counters VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        [(*k, n) for k, n in (hosts or {}).items()],
+    )
+
+
+def add_counted(conn: sqlite3.Connection, counted: Mapping[CounterKey, int], ts: float) -> None:
+    """Add verdicts counted but not stored (kind `link`) to the hour of `ts`."""
+    hour = int(ts // HOUR) * HOUR
+    dims = {
+        (hour, "link", k.verdict_class, k.action, k.platform or "", k.context, ""): n
+        for k, n in counted.items()
+    }
+    _upsert_counts(conn, dims)
+
+
+def purge_chunk(conn: sqlite3.Connection, older_than: float) -> int:
+    """Delete up to one chunk of records older than `older_than`; returns how many."""
+    cur = conn.execute(
+        "DELETE FROM records WHERE rowid IN "
+        "(SELECT rowid FROM records WHERE ts < ? ORDER BY ts LIMIT ?)",
+        (older_than, _PURGE_CHUNK),
+    )
+    return cur.rowcount
+
+
+def purge_counters(conn: sqlite3.Connection, older_than: float) -> None:
+    """Delete the counters of whole hours (and days, for hosts) before `older_than`."""
+    hour = int(older_than // HOUR) * HOUR
+    conn.execute("DELETE FROM counters WHERE hour < ?", (hour,))
+    conn.execute("DELETE FROM code_counters WHERE hour < ?", (hour,))
+    conn.execute("DELETE FROM host_counters WHERE day < ?", (int(older_than // DAY) * DAY,))
+
+
+def build_query(q: LogQuery) -> tuple[str, list[Any]]:
+    """SQL and parameters for one page (`limit + 1` rows: the extra says there is more)."""
+    where: list[str] = []
+    params: list[Any] = []
+    for name, value in q.equals_filters().items():
+        where.append(f"{_COLUMN_OF.get(name, name)} = ?")
+        params.append(value)
+    if q.host is not None:
+        key = reversed_host(q.host)
+        where.append("rhost >= ? AND rhost < ?")
+        params += [key, key[:-1] + "/"]  # '/' sorts right after '.'
+    if q.since is not None:
+        where.append("ts >= ?")
+        params.append(q.since)
+    if q.until is not None:
+        where.append("ts < ?")
+        params.append(q.until)
+    if (after := q.after()) is not None:
+        where.append("ts <= ? AND (ts < ? OR id < ?)")
+        params += [after[0], after[0], after[1]]
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    params.append(q.limit + 1)
+    return f"{_SELECT}{clause} ORDER BY ts DESC, id DESC LIMIT ?", params
+
+
+def read_page(conn: sqlite3.Connection, q: LogQuery) -> LogPage:
+    """Run one page query."""
+    sql, params = build_query(q)
+    return page_from([_record_of(row) for row in conn.execute(sql, params)], q.limit)
+
+
+def read_stats(conn: sqlite3.Connection, start: int, end: int, bucket: int) -> dict:
+    """The `stats()` dict from the counter tables for hours in `[start, end)`."""
+    out = StatsBuilder(start, end, bucket)
+    hours = (start, end)
+    for ts, cls, action, n in conn.execute(
+        "SELECT hour / ? * ?, class, action, SUM(n) FROM counters WHERE hour >= ? AND hour < ? "
+        "GROUP BY 1, 2, 3",
+        (bucket, bucket, *hours),
+    ):
+        out.add_class(ts, cls, n)
+        out.add_action(ts, action, n)
+    for kind, platform, context, event, action, n in conn.execute(
+        "SELECT kind, platform, context, event, action, SUM(n) FROM counters "
+        "WHERE hour >= ? AND hour < ? GROUP BY 1, 2, 3, 4, 5",
+        hours,
+    ):
+        out.add_kind(kind, n)
+        out.add_platform(platform, n)
+        out.add_event(event, n)
+        if context == "hover" and action == "allow":
+            out.add_hover_allow(n)
+    for code, n in conn.execute(
+        "SELECT code, SUM(n) FROM code_counters WHERE hour >= ? AND hour < ? GROUP BY 1", hours
+    ):
+        out.add_code(code, n)
+    days = (int(start // DAY) * DAY, end)
+    for host, cls, n in conn.execute(
+        "SELECT host, class, SUM(n) AS c FROM host_counters WHERE day >= ? AND day < ? "
+        "GROUP BY 1, 2 ORDER BY c DESC, host LIMIT 20",
+        days,
+    ):
+        out.add_host(host, cls, n)
+    return out.result()
+
+
+@dataclass(slots=True)
+class _Job:
+    op: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _as_store_error(exc: Exception) -> StoreError:
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        return StoreError("store-write-failed", f"SQLite write failed: {exc}")
+    return StoreError("invalid-record", f"record cannot be stored: {exc!r}")
+
+
+class _Writer:
+    """The one writer thread: drains its queue into one transaction per round (group commit)."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        self._path = path
+        self._synchronous = synchronous
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="meetguard-sqlite-writer")
+        self._conn: sqlite3.Connection | None = None
+        self._failed: StoreError | None = None
+        self.closed = False
+
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, op: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
+        """Queue `op(conn)`; the future resolves after the transaction that ran it commits."""
+        if self._failed is not None:
+            raise self._failed
+        if self.closed:
+            raise StoreError("store-closed", "the log store is closed")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put(_Job(op, future, loop))
+        return future
+
+    async def stop(self) -> None:
+        """Commit what is queued, then end the thread."""
+        if not self.closed:
+            self.closed = True
+            if self._thread.ident is not None:
+                self._queue.put(None)
+        if self._thread.is_alive():
+            await asyncio.to_thread(self._thread.join)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return conn
+
+    def _run(self) -> None:
+        try:
+            self._conn = self._connect()
+        except sqlite3.Error as exc:
+            self._fail_all(StoreError("store-unavailable", f"cannot open {self._path}: {exc}"))
+            return
+        try:
+            while (batch := self._next_batch()) is not None:
+                self._commit(batch)
+        finally:
+            self._conn.execute("PRAGMA optimize")
+            self._conn.close()
+
+    def _next_batch(self) -> list[_Job] | None:
+        """Block for one job, then take whatever else is queued; None once stopped."""
+        first = self._queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        while len(batch) < _MAX_BATCH_JOBS:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self._queue.put(None)  # seen again after this batch commits
+                break
+            batch.append(job)
+        return batch
+
+    def _commit(self, batch: list[_Job]) -> None:
+        """Run the batch in one transaction; if it fails, run each job alone."""
+        assert self._conn is not None
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            results = [job.op(self._conn) for job in batch]
+            self._conn.execute("COMMIT")
+        except Exception as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if len(batch) > 1:
+                for job in batch:
+                    self._commit([job])
+                return
+            log.warning("SQLite log write failed: %s", exc)
+            results, error = [None], _as_store_error(exc)
+        else:
+            error = None
+        for job, result in zip(batch, results, strict=True):
+            job.loop.call_soon_threadsafe(_settle, job.future, result, error)
+
+    def _fail_all(self, error: StoreError) -> None:
+        self._failed = error
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            job.loop.call_soon_threadsafe(_settle, job.future, None, error)
+
+
+class _Readers:
+    """Read-only connections, one per thread of a small pool."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._uri = path.resolve().as_uri() + "?mode=ro"
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all: list[sqlite3.Connection] = []
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix="meetguard-sqlite-read")
+        self._size = size
+
+    def open(self) -> None:
+        for _ in range(self._size):
+            conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            self._all.append(conn)
+            self._pool.put(conn)
+
+    async def run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `fn(conn)` on a pooled read-only connection, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
+
+    def _call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        conn = self._pool.get()
+        try:
+            return fn(conn)
+        except sqlite3.Error as exc:
+            raise StoreError("store-unavailable", f"SQLite read failed: {exc}") from exc
+        finally:
+            self._pool.put(conn)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        for conn in self._all:
+            conn.close()
+        self._all.clear()
+
+
+class SQLiteLogStore:
+    """The audit log in one SQLite file (see the module docstring)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        retention_days: int = 180,
+        synchronous: str = "NORMAL",
+        readers: int = 2,
+    ) -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError("synchronous must be 'NORMAL' or 'FULL'")
+        self.path = Path(path)
+        self.retention_days = retention_days
+        self.synchronous = synchronous
+        self._writer = _Writer(self.path, synchronous)
+        self._readers = _Readers(self.path, readers)
+        self._started = False
+
+    async def start(self) -> None:
+        """Create or migrate the schema, start the writer, open the readers."""
+        await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        self._writer.start()
+        await self._writer.submit(migrate)
+        await asyncio.to_thread(self._readers.open)
+        self._started = True
+
+    async def close(self) -> None:
+        """Commit everything queued, stop the writer and close the readers."""
+        await self._writer.stop()
+        await asyncio.to_thread(self._readers.close)
+        self._started = False
+
+    async def __aenter__(self) -> SQLiteLogStore:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def append(self, records: Sequence[LogRecord]) -> None:
+        """Store records; returns after the transaction holding them has committed."""
+        if records:
+            batch = list(records)
+            await self._writer.submit(lambda conn: insert_records(conn, batch))
+
+    async def count(self, counters: Mapping[str, int], *, ts: float | None = None) -> None:
+        """Add to the counters of verdicts not stored one by one (committed on return)."""
+        counted = check_counters(counters)
+        when = time.time() if ts is None else ts
+        if counted:
+            await self._writer.submit(lambda conn: add_counted(conn, counted, when))
+
+    async def query(self, q: LogQuery) -> LogPage:
+        """One page of matching records, newest first."""
+        return await self._readers.run(lambda conn: read_page(conn, q))
+
+    def export(self, q: LogQuery) -> AsyncIterator[LogRecord]:
+        """Every matching record, newest first, page by page."""
+        return export_by_pages(self.query, q)
+
+    async def stats(self, since: float, until: float, bucket_seconds: int = HOUR) -> dict:
+        """Aggregates from the counter tables (see `LogStore.stats`)."""
+        start, end = check_stats_range(since, until, bucket_seconds)
+        return await self._readers.run(lambda conn: read_stats(conn, start, end, bucket_seconds))
+
+    async def purge(self, older_than: float) -> int:
+        """Delete old records chunk by chunk (appends interleave), then old counters."""
+        total = 0
+        while (n := await self._writer.submit(lambda c: purge_chunk(c, older_than))) > 0:
+            total += n
+            if n < _PURGE_CHUNK:
+                break
+        await self._writer.submit(lambda conn: purge_counters(conn, older_than))
+        return total
+
+    async def run_retention(self, interval_s: float = 3600.0) -> None:
+        """Purge records past `retention_days` every `interval_s` seconds, until cancelled."""
+        while True:
+            try:
+                n = await self.purge(time.time() - self.retention_days * DAY)
+                if n:
+                    log.info("retention: purged %d log records", n)
+            except StoreError as exc:
+                log.warning("retention purge failed: %s", exc)
+            await asyncio.sleep(interval_s)
+
+    def health(self) -> dict:
+        """Writer state and queue depth."""
+        return {
+            "store": "sqlite",
+            "path": str(self.path),
+            "queue_depth": self._writer.depth(),
+            "spool_size": 0,
+            "writer": "running" if self._writer.alive() else "stopped",
+            "persistence": f"wal, synchronous={self.synchronous}",
+        }

@@ -1,0 +1,1 @@
+"""Helpers the test suites share: real processes the tests start and stop themselves."""
