@@ -8,6 +8,7 @@ what was acknowledged before the kill comes back from the append-only file.
 
 from __future__ import annotations
 
+import random
 import shutil
 import signal
 import socket
@@ -27,6 +28,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster-bus port (port + 10000) is free too, so at most 55535."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randint(20_000, 55_535)
+        if _bindable(port) and _bindable(port + 10_000):
+            return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
 
 
 def redis_command(port: int, *args: str, timeout: float = 1.0) -> str:
@@ -49,7 +69,7 @@ class RedisServer:
 
     def __init__(self, directory: Path, *, port: int | None = None, cluster: bool = False) -> None:
         self.directory = directory
-        self.port = port or free_port()
+        self.port = port or (free_cluster_port() if cluster else free_port())
         self.cluster = cluster
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -308,9 +308,13 @@ class RedisLogStore:
 
     @property
     def client(self) -> Client:
-        if self._client is None:
-            raise StoreError("store-closed", "the log store is not started")
+        self._check_open()
+        assert self._client is not None
         return self._client
+
+    def _check_open(self) -> None:
+        if self._client is None:
+            raise StoreError("store-closed", "the log store is not started (or closed)")
 
     def _deadline(self) -> float:
         """A bound on one operation, retries included: Redis being down must not stall us."""
@@ -325,6 +329,7 @@ class RedisLogStore:
         """Write to Redis (acknowledged) or, when it is down, to the fsync'd local spool."""
         if not records:
             return
+        self._check_open()
         if not self._down:
             try:
                 await self._write_records(records)
@@ -349,6 +354,7 @@ class RedisLogStore:
         when = time.time() if ts is None else ts
         if not counted:
             return
+        self._check_open()
         if not self._down:
             try:
                 async with asyncio.timeout(self._deadline()):

@@ -316,6 +316,7 @@ class _Writer:
         self._conn: sqlite3.Connection | None = None
         self._failed: StoreError | None = None
         self.closed = False
+        self.transactions = 0
 
     def depth(self) -> int:
         return self._queue.qsize()
@@ -390,6 +391,7 @@ class _Writer:
             self._conn.execute("BEGIN IMMEDIATE")
             results = [job.op(self._conn) for job in batch]
             self._conn.execute("COMMIT")
+            self.transactions += 1
         except Exception as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
@@ -544,6 +546,7 @@ class SQLiteLogStore:
             "store": "sqlite",
             "path": str(self.path),
             "queue_depth": self._writer.depth(),
+            "transactions": self._writer.transactions,
             "spool_size": 0,
             "writer": "running" if self._writer.alive() else "stopped",
             "persistence": f"wal, synchronous={self.synchronous}",
