@@ -191,6 +191,8 @@ def _emit(
         yield from collected
         return
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    if fmt == "table":
+        out.write("  ".join(c.upper() for c in columns) + "\n")
     for row in rows:
         out.write(encode(row) + "\n" if fmt == "jsonl" else _table_row(row, columns) + "\n")
         yield row

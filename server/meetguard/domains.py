@@ -269,9 +269,11 @@ class LookalikeDetector:
         for item in protected:
             self._add(item)
         self._brand_pattern = _alternation(self._brands)
+        # Typos of short names are mostly other words (zoo, room): a short brand only counts
+        # through its whole domain (zom.us for zoom.us), a longer one anywhere (gotometing.net).
         typo_prone = {k: v for k, v in self._brands.items() if k not in self._exact_only}
-        self._typo_index = _typo_index(typo_prone, min_length=4)
-        self._domain_typo_index = _typo_index(self._domains, min_length=8)
+        self._typo_index = _typo_index(typo_prone, min_length=6)
+        self._domain_typo_index = _typo_index(self._domains, min_length=6)
         self.check = functools.lru_cache(maxsize=cache_size)(self._check)
 
     def _add(self, item: Protected) -> None:

@@ -272,16 +272,21 @@ class _Loader:
     def _problem(self, name: str, line: int | None, message: str) -> None:
         self.problems.append(Problem(str(self.root / name), line, message))
 
-    def _line_of(self, name: str, needle: str) -> int | None:
-        """The first line of file `name` that mentions `needle` (TOML keeps no positions)."""
+    def _line_of(self, name: str, value: str) -> int | None:
+        """The first line of file `name` where `value` is written (TOML keeps no positions).
+
+        A quoted value (either quote) is preferred over a bare mention.
+        """
         path = self.root / name
         try:
-            text = path.read_text(encoding="utf-8")
+            lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError):
             return None
-        for number, line in enumerate(text.splitlines(), 1):
-            if needle in line:
-                return number
+        bare = value.strip("\"'")
+        for needles in ((f'"{bare}"', f"'{bare}'"), (bare,)):
+            for number, line in enumerate(lines, 1):
+                if any(n in line for n in needles):
+                    return number
         return None
 
     def _lines(self, name: str, parse) -> list[Any]:
@@ -310,7 +315,7 @@ class _Loader:
             if platform is None:
                 continue
             if platform.id in seen:
-                self._problem("platforms.toml", self._line_of("platforms.toml", f'"{platform.id}"'),
+                self._problem("platforms.toml", self._line_of("platforms.toml", platform.id),
                               f"platform id {platform.id!r} is defined twice")
             seen.add(platform.id)
             platforms.append(platform)
@@ -327,7 +332,7 @@ class _Loader:
 
     def _platform(self, entry: dict[str, Any]) -> Platform | None:
         pid = entry.get("id")
-        line = self._line_of("platforms.toml", f'"{pid}"') if isinstance(pid, str) else None
+        line = self._line_of("platforms.toml", pid) if isinstance(pid, str) else None
         if not isinstance(pid, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", pid):
             self._problem("platforms.toml", line, f"platform id {pid!r} must be lower-case "
                                                   "letters, digits and hyphens")
@@ -373,7 +378,7 @@ class _Loader:
         for platform in platforms:
             for domain in platform.domains:
                 if domain in owner and owner[domain] != platform.id:
-                    self._problem("platforms.toml", self._line_of("platforms.toml", f'"{domain}"'),
+                    self._problem("platforms.toml", self._line_of("platforms.toml", domain),
                                   f"domain {domain} is listed by both {owner[domain]} and "
                                   f"{platform.id}")
                 owner[domain] = platform.id
@@ -390,7 +395,7 @@ class _Loader:
         wrappers = []
         for entry in doc.get("wrapper", []):
             wid = str(entry.get("id", ""))
-            line = self._line_of("wrappers.toml", f'"{wid}"')
+            line = self._line_of("wrappers.toml", wid)
             decoder = entry.get("decoder", "query")
             hosts = tuple(h for h in (self._valid_domain("wrappers.toml", h)
                                       for h in entry.get("hosts", [])) if h)

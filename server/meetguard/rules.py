@@ -74,6 +74,8 @@ def compile_rules(
             externals=dict(externals),
             error_on_warning=strict,
         )
+    except yara.WarningError:
+        return RuleSet(kind, None, {}, ()), _warnings_by_file(files, externals)
     except yara.Error as exc:
         return RuleSet(kind, None, {}, ()), [_compile_problem(exc, files)]
     reasons, problems = _reasons_from_meta(compiled, files)
@@ -117,6 +119,27 @@ def _compile_problem(exc: yara.Error, files: list[Path]) -> Problem:
     if match:
         return Problem(match["file"], int(match["line"]), match["message"])
     return Problem(str(files[0].parent), None, text)
+
+
+_WARNING = re.compile(r"line (?P<line>\d+): (?P<message>.*)")
+
+
+def _warnings_by_file(files: list[Path], externals: Mapping[str, str]) -> list[Problem]:
+    """YARA reports warnings without a file name: compile each file alone to place them."""
+    problems = []
+    for path in files:
+        try:
+            yara.compile(filepath=str(path), externals=dict(externals), error_on_warning=True)
+        except yara.WarningError as exc:
+            warnings = exc.args[0] if exc.args and isinstance(exc.args[0], list) else [str(exc)]
+            for warning in warnings:
+                match = _YARA_LOCATION.match(str(warning)) or _WARNING.match(str(warning))
+                line = int(match["line"]) if match else None
+                message = match["message"] if match else str(warning)
+                problems.append(Problem(str(path), line, f"{message} (slow rules are refused)"))
+        except yara.Error as exc:
+            problems.append(_compile_problem(exc, [path]))
+    return problems
 
 
 def _reasons_from_meta(
