@@ -178,6 +178,22 @@ def macho() -> bytes:
     return struct.pack("<IiiIIIII", 0xFEEDFACF, 0x01000007, 3, 2, 0, 0, 0, 0)
 
 
+def macho_universal() -> bytes:
+    """A universal ("fat") Mach-O: big-endian fat header, one fat_arch, the x86-64 image."""
+    image = macho()
+    offset = 0x1000
+    header = struct.pack(">II", 0xCAFEBABE, 1) + struct.pack(
+        ">iiIII", 0x01000007, 3, offset, len(image), 12,
+    )
+    return header.ljust(offset, b"\0") + image
+
+
+def java_class() -> bytes:
+    """A Java class file header: the same magic as a universal Mach-O, then minor/major version
+    (Java 17 = 61) and an empty constant pool count."""
+    return struct.pack(">IHHH", 0xCAFEBABE, 0, 61, 1)
+
+
 # --------------------------------------------------------------------------------------------
 # Windows shortcut (MS-SHLLINK)
 # --------------------------------------------------------------------------------------------
@@ -268,12 +284,22 @@ def lnk_cmd_unicode() -> bytes:
 
 
 def lnk_cmd_ansi() -> bytes:
-    """A shortcut whose target `C:\\Windows\\System32\\cmd.exe` is in LinkInfo (ANSI), showing
-    its window normally, with a plain `/c` command line."""
+    """A shortcut whose target `C:\\WINDOWS\\system32\\CMD.EXE` is in LinkInfo (ANSI, in the
+    case Windows often records), showing its window normally, with a plain `/c` command line."""
     return lnk(
-        target="C:\\Windows\\System32\\cmd.exe",
+        target="C:\\WINDOWS\\system32\\CMD.EXE",
         arguments="/c dir C:\\Users\\Public",
         working_dir="C:\\Windows\\System32",
+    )
+
+
+def lnk_cmd_minimised() -> bytes:
+    """A shortcut to cmd.exe with a harmless-looking command that starts minimised
+    (SW_SHOWMINNOACTIVE), so the user never sees the console."""
+    return lnk(
+        relative_path="..\\..\\Windows\\System32\\cmd.exe",
+        arguments="/c start agenda.pdf & agenda.pdf:payload.cmd",
+        show_command=SW_SHOWMINNOACTIVE,
     )
 
 

@@ -135,6 +135,10 @@ SPEC = [
          "PE served as application/pdf"),
     case(samples.elf, "invoice.pdf", OCTET, {EXE_AS_DOC}, "ELF named .pdf"),
     case(samples.macho, "Meeting notes.docx", OCTET, {EXE_AS_DOC}, "Mach-O named .docx"),
+    case(samples.macho_universal, "Meeting notes.pdf", OCTET, {EXE_AS_DOC},
+         "universal Mach-O named .pdf"),
+    case(samples.java_class, "photo.jpg", OCTET, set(),
+         "Java class (same magic as universal Mach-O) is not a native program"),
     case(samples.pe, "setup.exe", "application/x-msdownload", set(),
          "PE named .exe is not a disguise"),
     case(samples.elf, "meeting-client", OCTET, set(), "ELF without extension"),
@@ -172,8 +176,10 @@ SPEC = [
          "LNK: cmd + hidden PowerShell (UTF-16LE strings)"),
     case(samples.lnk_mshta_url, "Invitation.lnk", OCTET, {LNK_SHELL, LNK_HIDDEN},
          "LNK: mshta with a remote HTA"),
+    case(samples.lnk_cmd_minimised, "Meeting agenda.lnk", OCTET, {LNK_SHELL, LNK_HIDDEN},
+         "LNK: cmd starting minimised"),
     case(samples.lnk_cmd_ansi, "Command Prompt.lnk", OCTET, {LNK_SHELL},
-         "LNK: cmd.exe in LinkInfo (ANSI), plain command"),
+         "LNK: CMD.EXE in LinkInfo (ANSI), plain command"),
     case(samples.lnk_word_document, "Meeting agenda.lnk", OCTET, set(),
          "LNK: opens a document in Word"),
 
@@ -436,7 +442,7 @@ def test_ovba_compression_round_trips() -> None:
 # Hash lists
 # --------------------------------------------------------------------------------------------
 
-HASH_LINE = re.compile(r"^[0-9a-f]{64}(  # .*)?$")
+HASH_LINE = re.compile(r"^[0-9a-f]{64}(  #.*)?$")
 
 
 def hash_lists() -> list[Path]:

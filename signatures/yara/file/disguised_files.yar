@@ -32,7 +32,7 @@ rule File_Name_Right_To_Left_Override
         code = "dangerous-file-type"
         severity = "high"
         message_en = "The file name contains a hidden character that reverses the text, so the name you see is not the real name. It is used to disguise dangerous files."
-        message_vi = "Tên tệp chứa một ký tự ẩn làm đảo ngược chữ, nên tên bạn nhìn thấy không phải tên thật. Thủ đoạn này dùng để ngụy trang tệp nguy hiểm."
+        message_vi = "Tên tệp chứa một ký tự ẩn làm đảo ngược chữ, nên tên bạn nhìn thấy không phải tên thật. Thủ đoạn này được dùng để ngụy trang tệp nguy hiểm."
         reference = "https://attack.mitre.org/techniques/T1036/002/"
 
     condition:
