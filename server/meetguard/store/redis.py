@@ -745,6 +745,7 @@ class RedisState:
             host=host, port=port, username=url.username, password=url.password,
             ssl=url.scheme == "rediss", decode_responses=True,
             socket_connect_timeout=self.timeout, health_check_interval=5,
+            retry=Retry(NoBackoff(), 0),  # no silent reconnect: _listen resubscribes, catches up
         )  # fmt: skip
 
     async def _listen(self) -> None:

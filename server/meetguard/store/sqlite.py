@@ -474,7 +474,11 @@ class SQLiteLogStore:
 
     async def start(self) -> None:
         """Create or migrate the schema, start the writer, open the readers."""
-        await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        try:
+            await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        except OSError as exc:
+            message = f"cannot create {self.path.parent}: {exc}"
+            raise StoreError("store-unavailable", message) from exc
         self._writer.start()
         await self._writer.submit(migrate)
         await asyncio.to_thread(self._readers.open)

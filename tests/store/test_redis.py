@@ -1,0 +1,255 @@
+"""RedisLogStore and RedisState beyond the contract: outages, the spool, shared state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from tests.support.redis import RedisClusterNodes, RedisServer
+
+from meetguard.store.base import LogQuery, LogRecord, StoreError
+from meetguard.store.redis import RedisLogStore, RedisState
+from meetguard.store.spool import Spool
+
+pytestmark = pytest.mark.redis
+
+
+def records(n: int, client: str = "pc-1") -> list[LogRecord]:
+    now = time.time()
+    return [
+        LogRecord.new("link", client, ts=now - i * 0.001, verdict_class="unknown", action="warn",
+                      context="click", host=f"h{i % 7}.example.org")
+        for i in range(n)
+    ]  # fmt: skip
+
+
+async def eventually(check: Callable[[], Awaitable[bool] | bool], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if isinstance(result, Awaitable):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def prefix() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+async def own_store(redis_own_server: RedisServer, tmp_path: Path) -> AsyncIterator[RedisLogStore]:
+    store = RedisLogStore(
+        redis_own_server.url, spool_path=tmp_path / "spool.jsonl", retry_interval=0.05
+    )
+    await store.start()
+    yield store
+    await store.close()
+
+
+async def test_kill_9_during_appends_spools_then_replays_each_record_once(
+    redis_own_server: RedisServer, own_store: RedisLogStore
+) -> None:
+    batch = records(600)
+    slowest = 0.0
+
+    async def writer() -> None:
+        nonlocal slowest
+        for i in range(0, len(batch), 10):
+            started = time.monotonic()
+            await own_store.append(batch[i : i + 10])
+            slowest = max(slowest, time.monotonic() - started)
+            await asyncio.sleep(0.003)
+
+    task = asyncio.create_task(writer())
+    await asyncio.sleep(0.08)
+    await asyncio.to_thread(redis_own_server.kill)
+    await task
+    assert slowest < 1.5  # appends never stalled on the dead server
+    assert own_store.health()["redis"] == "down"
+    lines = own_store.spool.path.read_bytes().splitlines()
+    spooled = sum(len(json.loads(line)["records"]) for line in lines)
+    assert 0 < spooled < len(batch)  # the kill came in the middle
+    with pytest.raises(StoreError) as err:
+        await own_store.query(LogQuery())
+    assert err.value.code == "store-unavailable"
+
+    await asyncio.to_thread(redis_own_server.restart)
+    await eventually(lambda: own_store.health()["spool_size"] == 0)
+    stored = [r async for r in own_store.export(LogQuery())]
+    assert sorted(r.id for r in stored) == sorted(r.id for r in batch)  # each exactly once
+    stats = await own_store.stats(time.time() - 3600, time.time() + 1)
+    assert stats["totals"]["kind"]["link"] == len(batch)
+    assert own_store.health()["redis"] == "up"
+
+
+async def test_started_while_redis_is_down_then_catches_up(
+    redis_own_server: RedisServer, tmp_path: Path
+) -> None:
+    redis_own_server.kill()
+    spool_path = tmp_path / "s.jsonl"
+    store = RedisLogStore(redis_own_server.url, spool_path=spool_path, retry_interval=0.05)
+    await store.start()
+    try:
+        assert store.health()["redis"] == "down"
+        batch = records(5)
+        await store.append(batch)
+        await store.count({"hover:allow:approved": 3})
+        await asyncio.to_thread(redis_own_server.start)
+        await eventually(lambda: store.health()["spool_size"] == 0)
+        assert {r.id for r in (await store.query(LogQuery())).items} == {r.id for r in batch}
+        assert (await store.stats(time.time() - 3600, time.time() + 1))["hover_allow"] == 3
+    finally:
+        await store.close()
+
+
+async def test_a_full_spool_refuses_records(redis_own_server: RedisServer, tmp_path: Path) -> None:
+    store = RedisLogStore(
+        redis_own_server.url, spool_path=tmp_path / "s.jsonl", spool_max_bytes=2000
+    )
+    await store.start()
+    try:
+        redis_own_server.kill()
+
+        async def fill() -> None:
+            for _ in range(20):
+                await store.append(records(3))
+
+        with pytest.raises(StoreError) as err:
+            await fill()
+        assert err.value.code == "spool-full"
+        assert 0 < store.health()["spool_size"] <= 2000
+    finally:
+        await store.close()
+
+
+async def test_a_spool_left_by_an_earlier_run_is_replayed_once(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    batch = records(4)
+    spool = Spool(tmp_path / "s.jsonl", 1 << 20)
+    await spool.open()
+    entry = {"records": [r.to_dict() for r in batch]}
+    counted = {"counters": {"hover:allow:warned": 2}, "ts": time.time(), "id": "e1"}
+    await spool.write([entry, counted, entry, counted])  # written twice: a replay cut short
+    async with RedisLogStore(
+        redis_server.url, spool_path=tmp_path / "s.jsonl", prefix=prefix(), retry_interval=0.05
+    ) as store:
+        await eventually(lambda: store.health()["spool_size"] == 0)
+        assert len((await store.query(LogQuery())).items) == 4
+        assert (await store.stats(time.time() - 3600, time.time() + 1))["hover_allow"] == 2
+
+
+async def test_health_reports_persistence(redis_server: RedisServer, tmp_path: Path) -> None:
+    async with RedisLogStore(redis_server.url, spool_path=tmp_path / "s", prefix=prefix()) as s:
+        assert s.health() == {
+            "store": "redis",
+            "redis": "up",
+            "queue_depth": 0,
+            "spool_size": 0,
+            "persistence": "aof",
+        }
+        await s.client.config_set("appendonly", "no")
+        try:
+            await s._probe()
+            assert s.health()["persistence"] == "none"
+        finally:
+            await s.client.config_set("appendonly", "yes")
+
+
+async def test_purge_leaves_no_index_entries(redis_server: RedisServer, tmp_path: Path) -> None:
+    p = prefix()
+    async with RedisLogStore(redis_server.url, spool_path=tmp_path / "s", prefix=p) as store:
+        await store.append(records(50))
+        assert await store.purge(time.time() + 1) == 50
+        leftovers = [k async for k in store.client.scan_iter(match=f"{{{p}}}:ix:*")]
+        assert leftovers == []
+        assert await store.client.hlen(f"{{{p}}}:rec") == 0
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def shared_url(request: pytest.FixtureRequest) -> str:
+    server: RedisServer | RedisClusterNodes = request.getfixturevalue(
+        "redis_server" if request.param == "redis" else "redis_cluster"
+    )
+    return server.url
+
+
+@pytest.fixture
+async def two_states(shared_url: str) -> AsyncIterator[tuple[RedisState, RedisState]]:
+    """Two instances sharing one Redis (or Cluster), as two service processes would."""
+    p = prefix()
+    a, b = RedisState(shared_url, prefix=p), RedisState(shared_url, prefix=p)
+    await a.start()
+    await b.start()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def test_scan_cache_is_shared(two_states: tuple[RedisState, RedisState]) -> None:
+    a, b = two_states
+    sha = "AB" * 32
+    assert await b.get_scan(sha) is None
+    await a.put_scan(sha, {"action": "block", "rules": ["file_lnk_dropper"]}, ttl=60)
+    assert await b.get_scan(sha.lower()) == {"action": "block", "rules": ["file_lnk_dropper"]}
+    assert 0 < await b.client.ttl(b.keys.scan(sha)) <= 60
+
+
+async def test_rate_limit_is_shared(two_states: tuple[RedisState, RedisState]) -> None:
+    a, b = two_states
+    allowed = [await s.rate_limit("pc-1", 5, 3600) for s in (a, b, a, b, a, b, a)]
+    assert allowed == [True] * 5 + [False] * 2
+    assert await b.rate_limit("pc-2", 5, 3600)
+
+
+async def test_reload_message_reaches_every_instance(
+    two_states: tuple[RedisState, RedisState],
+) -> None:
+    a, b = two_states
+    got: dict[str, asyncio.Queue[str]] = {"a": asyncio.Queue(), "b": asyncio.Queue()}
+    for name, state in (("a", a), ("b", b)):
+        state.subscribe_reload(lambda v, q=got[name]: q.put(v))
+    await eventually(lambda: a.listening and b.listening)
+    await a.publish_reload("sha256:v2")
+    for name in got:
+        assert await asyncio.wait_for(got[name].get(), 5) == "sha256:v2"
+
+
+async def test_reload_published_during_an_outage_is_caught_up(
+    redis_own_server: RedisServer,
+) -> None:
+    p = prefix()
+    publisher = RedisState(redis_own_server.url, prefix=p)
+    listener = RedisState(redis_own_server.url, prefix=p, reconnect_interval=0.05)
+    await publisher.start()
+    await listener.start()
+    try:
+        got: asyncio.Queue[str] = asyncio.Queue()
+        listener.subscribe_reload(got.put)
+        await eventually(lambda: listener.listening)
+        await asyncio.to_thread(redis_own_server.restart)  # kill -9, then back
+        await publisher.publish_reload("sha256:v3")  # perhaps before the listener is back
+        assert await asyncio.wait_for(got.get(), 10) == "sha256:v3"
+    finally:
+        await publisher.close()
+        await listener.close()
+
+
+async def test_shared_state_degrades_when_redis_is_down(redis_own_server: RedisServer) -> None:
+    async with RedisState(redis_own_server.url, prefix=prefix()) as state:
+        redis_own_server.kill()
+        assert await state.get_scan("ab" * 32) is None
+        await state.put_scan("ab" * 32, {"action": "allow"}, ttl=60)
+        assert await state.rate_limit("pc-1", 1, 60)  # fails open
+        with pytest.raises(StoreError) as err:
+            await state.publish_reload("v")
+        assert err.value.code == "store-unavailable"

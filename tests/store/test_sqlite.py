@@ -1,0 +1,163 @@
+"""SQLiteLogStore beyond the contract: durability on return, group commit, schema, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from meetguard.store.base import LogQuery, LogRecord, StoreError
+from meetguard.store.sqlite import MIGRATIONS, SQLiteLogStore
+
+
+def records(n: int, *, ts: float | None = None, client: str = "pc-1") -> list[LogRecord]:
+    now = time.time() if ts is None else ts
+    return [
+        LogRecord.new("link", client, ts=now - i, verdict_class="warned", host="zoom.us")
+        for i in range(n)
+    ]
+
+
+def rows_seen_by_a_fresh_connection(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        return {row[0] for row in conn.execute("SELECT id FROM records")}
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteLogStore]:
+    log_store = SQLiteLogStore(tmp_path / "data" / "log.db")
+    await log_store.start()
+    yield log_store
+    await log_store.close()
+
+
+async def test_records_are_committed_when_append_returns(store: SQLiteLogStore) -> None:
+    batch = records(20)
+    await store.append(batch)
+    assert rows_seen_by_a_fresh_connection(store.path) == {r.id for r in batch}
+
+
+@pytest.mark.parametrize("synchronous", ["NORMAL", "FULL"])
+async def test_concurrent_appends_share_transactions(tmp_path: Path, synchronous: str) -> None:
+    store = SQLiteLogStore(tmp_path / "log.db", synchronous=synchronous)
+    await store.start()
+    try:
+        batch = records(64)
+        before = store.health()["transactions"]
+        await asyncio.gather(*(store.append([r]) for r in batch))
+        assert rows_seen_by_a_fresh_connection(store.path) == {r.id for r in batch}
+        assert store.health()["transactions"] - before < 64  # group commit
+    finally:
+        await store.close()
+
+
+async def test_close_commits_what_is_queued(tmp_path: Path) -> None:
+    store = SQLiteLogStore(tmp_path / "log.db")
+    await store.start()
+    batch = records(200)
+    appends = [asyncio.create_task(store.append([r])) for r in batch]
+    await asyncio.sleep(0)  # every task has queued its record
+    await store.close()
+    await asyncio.gather(*appends)
+    assert rows_seen_by_a_fresh_connection(store.path) == {r.id for r in batch}
+
+
+async def test_a_bad_record_fails_alone(store: SQLiteLogStore) -> None:
+    good = records(10)
+    bad = LogRecord.new("link", "pc-1", detail={"not json": object()})
+    results = await asyncio.gather(
+        *(store.append([r]) for r in good[:5]),
+        store.append([bad]),
+        *(store.append([r]) for r in good[5:]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[5], StoreError)
+    assert results[5].code == "invalid-record"
+    assert rows_seen_by_a_fresh_connection(store.path) == {r.id for r in good}
+
+
+async def test_reopening_keeps_records_and_schema(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    batch = records(5)
+    async with SQLiteLogStore(path) as store:
+        await store.append(batch)
+    async with SQLiteLogStore(path) as store:
+        assert len((await store.query(LogQuery())).items) == 5
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (99)")
+    store = SQLiteLogStore(path)
+    with pytest.raises(StoreError, match="newer"):
+        await store.start()
+    await store.close()
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "a-directory"])
+async def test_an_unusable_path_fails_start_and_close_still_works(
+    tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    (tmp_path / "dir").mkdir()
+    path = tmp_path / "file" / "log.db" if where == "under-a-file" else tmp_path / "dir"
+    store = SQLiteLogStore(path)
+    with pytest.raises(StoreError) as err:
+        await store.start()
+    assert err.value.code == "store-unavailable"
+    await store.close()
+
+
+async def test_purge_works_in_chunks(store: SQLiteLogStore) -> None:
+    now = time.time()
+    old = records(12_000, ts=now - 200 * 86_400)
+    new = records(10, ts=now)
+    for i in range(0, len(old), 4000):
+        await store.append(old[i : i + 4000])
+    await store.append(new)
+    assert await store.purge(now - 100 * 86_400) == len(old)
+    assert rows_seen_by_a_fresh_connection(store.path) == {r.id for r in new}
+
+
+async def test_retention_job_purges_past_the_retention(tmp_path: Path) -> None:
+    async with SQLiteLogStore(tmp_path / "log.db", retention_days=30) as store:
+        now = time.time()
+        await store.append(records(3, ts=now - 31 * 86_400) + records(2, ts=now))
+        job = asyncio.create_task(store.run_retention(interval_s=3600))
+        for _ in range(100):
+            if len(rows_seen_by_a_fresh_connection(store.path)) == 2:
+                break
+            await asyncio.sleep(0.02)
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        assert len(rows_seen_by_a_fresh_connection(store.path)) == 2
+
+
+async def test_the_event_loop_keeps_running_during_big_writes(store: SQLiteLogStore) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    started = time.monotonic()
+    await store.append(records(20_000))
+    elapsed = time.monotonic() - started
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert ticks >= min(5, elapsed / 0.005 / 4)  # the loop ran while the writer worked
