@@ -122,5 +122,7 @@ export function createDecider({ policy, failMode, cache, overrides, remote, onOf
       }
     },
     available: () => now() >= unavailableUntil,
+    /** Forgets cached verdicts (a new policy version makes them stale). */
+    clearCache: () => cache.clear(),
   };
 }

@@ -40,7 +40,7 @@ function substitute(content, args) {
   return content.replace(/\$([1-9])/g, (_, n) => String(args[Number(n) - 1] ?? ''));
 }
 
-/** Fills every element with `data-i18n="key"` (text) and `data-i18n-title` (title). */
+/** Fills every element that has a `data-i18n` message key (text) or `data-i18n-title` (title). */
 export function localizeDocument(doc, t) {
   for (const el of doc.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
   for (const el of doc.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
