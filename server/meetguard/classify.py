@@ -59,10 +59,10 @@ def classify_link(policy: Policy, raw: str) -> LinkVerdict:
     >>> v.verdict_class.value, v.platform, v.action.value, v.target
     ('warned', 'zoom', 'warn', 'https://us02web.zoom.us/j/123?pwd=REDACTED')
     """
-    shown = redact_text(raw, policy.secrets.redact_params) if isinstance(raw, str) else ""
     try:
         parsed = parse_url(raw, max_length=policy.links.max_url_length)
     except InvalidUrl as exc:
+        shown = redact_text(raw, policy.secrets.redact_params) if isinstance(raw, str) else ""
         return invalid_link_verdict(policy, shown, exc.detail)
     unwrapped = unwrap(parsed, policy.wrappers, max_depth=policy.links.max_unwrap_depth,
                        max_length=policy.links.max_url_length)
@@ -78,7 +78,7 @@ def classify_link(policy: Policy, raw: str) -> LinkVerdict:
     platform = _scheme_and_host_signals(policy, url, reasons)
     reasons.extend(_link_content_signals(policy, url, platform))
     hops = tuple(Hop(wrapper, host) for wrapper, host in unwrapped.hops)
-    return _link_verdict(policy, shown, url, platform, reasons, hops)
+    return _link_verdict(policy, raw, url, platform, reasons, hops)
 
 
 def invalid_link_verdict(policy: Policy, shown: str, detail: str) -> LinkVerdict:
@@ -135,29 +135,27 @@ def _host_signals(policy: Policy, url: ParsedUrl, reasons: list[Reason]) -> Plat
     if url.host_kind in (HostKind.IPV4, HostKind.IPV6):
         reasons.append(reason(Code.IP_HOST, Severity.MEDIUM, name=url.host))
         return None
-    host = url.host
-    bad_list = policy.known_bad.lookup(host)
-    if bad_list is not None:
-        reasons.append(reason(Code.KNOWN_BAD, Severity.CRITICAL, rule=f"domains/{bad_list}",
+    facts = policy.host_facts(url.host)
+    if facts.known_bad is not None:
+        reasons.append(reason(Code.KNOWN_BAD, Severity.CRITICAL, rule=f"domains/{facts.known_bad}",
                               name=url.display_host))
-    platform = policy.owned.lookup(host)
-    if platform is None:
-        lookalike = policy.lookalikes.check(host.rstrip("."))
-        if lookalike is not None:
-            reasons.append(_lookalike_reason(policy, url, lookalike))
-    if policy.shorteners.lookup(host) is not None:
+    if facts.lookalike is not None:
+        reasons.append(_lookalike_reason(policy, url, facts.lookalike, facts.registered))
+    if facts.shortener:
         reasons.append(reason(Code.SHORTENER, Severity.MEDIUM, name=url.display_host))
-    return platform
+    return facts.platform
 
 
-def _lookalike_reason(policy: Policy, url: ParsedUrl, lookalike: Lookalike) -> Reason:
+def _lookalike_reason(
+    policy: Policy, url: ParsedUrl, lookalike: Lookalike, registered: str
+) -> Reason:
     owner = policy.platform(lookalike.owner)
     imitated = owner.name if owner else lookalike.imitated
     severity = Severity.CRITICAL if lookalike.critical else Severity.HIGH
     if lookalike.how == "subdomain":
         return reason(Code.DECEPTIVE_URL, severity, rule=f"lookalike:{lookalike.owner}",
                       detail=f"{imitated} ({lookalike.imitated}) is only part of the name of "
-                             f"another site, {policy.resolver.info(url.host).registered}")
+                             f"another site, {registered}")
     return reason(Code.IMPERSONATION, severity, rule=f"lookalike:{lookalike.owner}",
                   name=url.display_host, platform=imitated)
 
@@ -167,7 +165,8 @@ def _link_content_signals(
 ) -> list[Reason]:
     """Signals from how the link is written: quirks, transport, secrets, lists, YARA rules."""
     found = [reason(Code.DECEPTIVE_URL, sev, detail=detail)
-             for quirk, (sev, detail) in _QUIRK_REASONS.items() if quirk in url.quirks]
+             for quirk, (sev, detail) in _QUIRK_REASONS.items() if quirk in url.quirks] \
+        if url.quirks else []
     bad_list = policy.known_bad_urls.get(url.href)
     if bad_list is not None:
         found.append(reason(Code.KNOWN_BAD, Severity.CRITICAL, rule=f"domains/{bad_list}",
@@ -200,7 +199,7 @@ def _url_externals(policy: Policy, url: ParsedUrl) -> dict[str, str]:
     return {
         "url": url.href,
         "host": url.host,
-        "domain": policy.resolver.info(url.host).registered if url.host else "",
+        "domain": policy.host_facts(url.host).registered if url.host else "",
         "scheme": url.scheme,
         "path": url.path,
         "query": url.query,
@@ -209,22 +208,25 @@ def _url_externals(policy: Policy, url: ParsedUrl) -> dict[str, str]:
 
 def _link_verdict(
     policy: Policy,
-    shown: str,
+    raw: str,
     url: ParsedUrl,
     platform: Platform | None,
     reasons: list[Reason],
     hops: tuple[Hop, ...],
 ) -> LinkVerdict:
     verdict_class = platform.verdict_class if platform else VerdictClass.UNKNOWN
-    domain = policy.resolver.info(url.host).registered if url.host_kind is HostKind.DOMAIN else ""
+    domain = policy.host_facts(url.host).registered if url.host_kind is HostKind.DOMAIN else ""
     first = _class_reason(policy, verdict_class, platform, url, domain)
     all_reasons = (first, *reasons)
     action, click_through = policy.actions.decide(
         verdict_class, (r.severity for r in all_reasons), platform.action if platform else None
     )
+    target = redact_url(url, policy.secrets.redact_params)
+    # A link already written the way the browser writes it needs no second, slower redaction.
+    shown = target if raw == url.href else redact_text(raw, policy.secrets.redact_params)
     return LinkVerdict(
         url=shown,
-        target=redact_url(url, policy.secrets.redact_params),
+        target=target,
         host=url.host,
         display_host=url.display_host,
         domain=domain,

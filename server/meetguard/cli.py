@@ -6,16 +6,19 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from . import __version__
-from .classify import Classifier, FileFacts, scan_bytes
+from .classify import Classifier, FileFacts, classify_link, scan_bytes
 from .errors import MeetGuardError, SignatureError
 from .policy import Policy, check_signatures, load_policy
 from .signatures import default_signatures_dir
@@ -99,10 +102,13 @@ def _policy(args: argparse.Namespace) -> Policy:
 
 
 def _run_check(args: argparse.Namespace, out: TextIO) -> int:
-    classifier = Classifier(_policy(args))
+    policy = _policy(args)
+    # Input lines are mostly distinct: no per-URL cache (the per-host memo stays), and the
+    # loaded policy is moved out of the garbage collector's way.
+    gc.freeze()
     flagged = _threshold(args.fail_on)
     worst = 0
-    rows = (classifier.link(url).to_dict(args.lang) for url in _urls(args.urls))
+    rows = (classify_link(policy, url).to_dict(args.lang) for url in _urls(args.urls))
     for verdict in _emit(rows, args.format, out, _LINK_COLUMNS):
         worst = max(worst, Action(verdict["action"]).rank)
     return EXIT_FLAGGED if flagged is not None and worst >= flagged else EXIT_OK
@@ -129,12 +135,21 @@ def _run_scan(args: argparse.Namespace, out: TextIO) -> int:
     flagged = _threshold(args.fail_on)
     worst, failed = 0, False
     rows = []
-    for path in args.files:
+
+    def scan(path: Path) -> dict[str, Any] | OSError:
         try:
-            rows.append(_scan_one(classifier, path, args.source_url, args.lang))
+            return _scan_one(classifier, path, args.source_url, args.lang)
         except OSError as exc:
-            print(f"meetguard scan: {path}: {exc.strerror or exc}", file=sys.stderr)
-            failed = True
+            return exc
+
+    # Hashing and YARA both release the GIL: files are scanned on every core, in input order.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for path, result in zip(args.files, pool.map(scan, args.files), strict=True):
+            if isinstance(result, OSError):
+                print(f"meetguard scan: {path}: {result.strerror or result}", file=sys.stderr)
+                failed = True
+            else:
+                rows.append(result)
     for verdict in _emit(rows, args.format, out, _FILE_COLUMNS):
         worst = max(worst, Action(verdict["action"]).rank)
     if failed:
@@ -186,15 +201,16 @@ def _emit(
     """Write rows as they come (jsonl/table stream; json is one array) and pass them on."""
     if fmt == "json":
         collected = list(rows)
-        json.dump(collected, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(orjson.dumps(collected, option=orjson.OPT_INDENT_2).decode() + "\n")
         yield from collected
         return
-    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     if fmt == "table":
         out.write("  ".join(c.upper() for c in columns) + "\n")
     for row in rows:
-        out.write(encode(row) + "\n" if fmt == "jsonl" else _table_row(row, columns) + "\n")
+        if fmt == "jsonl":
+            out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE).decode())
+        else:
+            out.write(_table_row(row, columns) + "\n")
         yield row
 
 

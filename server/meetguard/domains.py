@@ -9,19 +9,17 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Generic, TypeVar
-
-import tldextract
+from typing import Any, Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class DomainInfo:
+class DomainInfo(NamedTuple):
     """A host split at its public suffix.
 
     For `us02web.zoom.us`: `registered` is `zoom.us`, `label` is `zoom`, `suffix` is `us`,
@@ -42,21 +40,31 @@ class DomainResolver:
     own owner, so `zoom.github.io` is not GitHub's.
     """
 
-    def __init__(self, *, cache_size: int = 65536) -> None:
-        self._extract = tldextract.TLDExtract(
-            suffix_list_urls=(),  # bundled snapshot only: never the network
-            cache_dir=None,
-            fallback_to_snapshot=True,
-            include_psl_private_domains=True,
-        )
-        self.info = functools.lru_cache(maxsize=cache_size)(self._info)
+    def __init__(self) -> None:
+        self._extractor: Any = None
 
-    def _info(self, host: str) -> DomainInfo:
+    def _extract(self, host: str) -> Any:
+        # Built on first use: tldextract (and the requests it imports) costs ~0.2 s to load,
+        # which `meetguard scan` of local files never needs. Two threads racing here build
+        # two equal extractors; either is fine.
+        if self._extractor is None:
+            import tldextract
+
+            self._extractor = tldextract.TLDExtract(
+                suffix_list_urls=(),  # bundled snapshot only: never the network
+                cache_dir=None,
+                fallback_to_snapshot=True,
+                include_psl_private_domains=True,
+            )
+        return self._extractor.extract_str(host)
+
+    def info(self, host: str) -> DomainInfo:
+        """The host split at its public suffix (not memoised: the policy's host memo is)."""
         host = host.rstrip(".").lower()
         # A single label is at most a TLD, and an empty label makes no domain at all.
         if "." not in host or host.startswith(".") or ".." in host:
             return DomainInfo(host, "", "", "", "")
-        parts = self._extract.extract_str(host)
+        parts = self._extract(host)
         label, suffix, sub = parts.domain, parts.suffix, parts.subdomain
         if not suffix and "." in host:
             # PSL's default rule "*": an unlisted TLD is itself the public suffix.
@@ -144,8 +152,10 @@ def skeleton(text: str) -> str:
     >>> [skeleton(t) for t in ("zооm", "ZO0M", "mіcrosоft", "zôom", "rnicrosoft")]
     ['zoom', 'zoom', 'microsoft', 'zoom', 'microsoft']
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
-    if not text.isascii():
+    if text.isascii():
+        text = text.lower()  # NFKC and casefold are the identity/lower() on ASCII
+    else:
+        text = unicodedata.normalize("NFKC", text).casefold()
         text = text.translate(_confusables_to_ascii())
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -255,26 +265,36 @@ class LookalikeDetector:
         allowed: Iterable[str],
         owned: DomainIndex[str],
         resolver: DomainResolver,
-        cache_size: int = 65536,
     ) -> None:
         self._resolver = resolver
         self._owned = owned
         self._allowed = frozenset(a.lower() for a in allowed)
         self._affixes = frozenset(skeleton(a) for a in affixes)
+        self._protected = tuple(protected)
+        self._built = False
+        self._building = threading.Lock()
+
+    def warm(self) -> None:
+        """Build the indexes now (the service does at load; the CLI on first use)."""
+        with self._building:
+            if not self._built:
+                self._build()
+
+    def _build(self) -> None:
         self._brands: dict[str, Protected] = {}
         self._exact_only: set[str] = set()
         self._domains: dict[str, Protected] = {}  # skeleton of a registered domain -> owner
         self._registered: set[str] = set()  # the real registered domains behind protected ones
         self._full_domains: set[str] = set()
-        for item in protected:
+        for item in self._protected:
             self._add(item)
         self._brand_pattern = _alternation(self._brands)
         # Typos of short names are mostly other words (zoo, room): a short brand only counts
         # through its whole domain (zom.us for zoom.us), a longer one anywhere (gotometing.net).
         typo_prone = {k: v for k, v in self._brands.items() if k not in self._exact_only}
-        self._typo_index = _typo_index(typo_prone, min_length=6)
-        self._domain_typo_index = _typo_index(self._domains, min_length=6)
-        self.check = functools.lru_cache(maxsize=cache_size)(self._check)
+        self._brand_typos = _TypoIndex(typo_prone, min_length=6)
+        self._domain_typos = _TypoIndex(self._domains, min_length=6)
+        self._built = True
 
     def _add(self, item: Protected) -> None:
         if item.is_brand:
@@ -290,9 +310,14 @@ class LookalikeDetector:
         self._registered.add(registered)
         self._domains.setdefault(skeleton(registered), item)
 
-    def _check(self, host: str) -> Lookalike | None:
-        """The protected name `host` imitates, or None. Hosts owned by their platform pass."""
-        info = self._resolver.info(host)
+    def check(self, host: str, info: DomainInfo | None = None) -> Lookalike | None:
+        """The protected name `host` imitates, or None. Hosts owned by their platform pass.
+
+        Not memoised itself: the policy memoises every per-host answer together.
+        """
+        if not self._built:
+            self.warm()
+        info = info or self._resolver.info(host)
         # docs.google.com is not Meet, but it is Google's: only its owner can name hosts there.
         if info.registered in self._registered or info.registered in self._allowed:
             return None
@@ -320,9 +345,7 @@ class LookalikeDetector:
         hit = self._brand_with_lures(label, flat)
         if hit is not None:
             return Lookalike(hit.owner, hit.name, "brand", punycode)
-        hit = _typo_of(flat, self._brands, self._typo_index) or _typo_of(
-            shape, self._domains, self._domain_typo_index
-        )
+        hit = self._brand_typos.find(flat) or self._domain_typos.find(shape)
         if hit is not None:
             return Lookalike(hit.owner, hit.name, "typo", punycode)
         return None
@@ -375,25 +398,40 @@ def _alternation(words: Mapping[str, object]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
-def _typo_index(names: Mapping[str, Protected], *, min_length: int) -> dict[str, list[str]]:
-    index: dict[str, list[str]] = {}
-    for name in names:
-        if len(name) >= min_length:
-            for variant in _deletions(name):
-                index.setdefault(variant, []).append(name)
-    return index
+class _TypoIndex:
+    """Names indexed by their one-letter deletions (the SymSpell idea): a word's candidates
+    are found with len(word) + 1 lookups, then confirmed by `is_typo`."""
 
+    def __init__(self, names: Mapping[str, Protected], *, min_length: int) -> None:
+        assert min_length >= 5, "the head/tail filter below needs names of 5 letters or more"
+        self._names = names
+        self._index: dict[str, list[str]] = {}
+        for name in names:
+            if len(name) >= min_length:
+                for variant in _deletions(name):
+                    self._index.setdefault(variant, []).append(name)
+        self._longest = max(map(len, self._index), default=0)
+        # One slip changes the length by at most one and leaves the first two or the last two
+        # letters of a name (of 5 letters or more) in place: a word that fits no name's
+        # length with either cannot be a typo, and most words are skipped here.
+        self._ends: set[tuple[int, str, str]] = set()
+        for name in names:
+            if len(name) >= min_length:
+                for length in (len(name) - 1, len(name), len(name) + 1):
+                    self._ends.add((length, name[:2], ""))
+                    self._ends.add((length, "", name[-2:]))
 
-def _typo_of(
-    word: str, names: Mapping[str, Protected], index: Mapping[str, list[str]]
-) -> Protected | None:
-    if not word or not index:
+    def find(self, word: str) -> Protected | None:
+        if not word or len(word) > self._longest + 1:
+            return None
+        size = len(word)
+        if (size, word[:2], "") not in self._ends and (size, "", word[-2:]) not in self._ends:
+            return None
+        for variant in _deletions(word):
+            for name in self._index.get(variant, ()):
+                if is_typo(word, name):
+                    return self._names[name]
         return None
-    for variant in _deletions(word):
-        for name in index.get(variant, ()):
-            if is_typo(word, name):
-                return names[name]
-    return None
 
 
 def _made_of(text: str, words: frozenset[str]) -> bool:

@@ -7,21 +7,22 @@ The version is a digest of every signature file, reported with every verdict.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import validators
 
-from .domains import DomainIndex, DomainResolver, LookalikeDetector, Protected
+from .domains import DomainIndex, DomainResolver, Lookalike, LookalikeDetector, Protected
 from .errors import Problem, SignatureError
 from .rules import FILE_EXTERNALS, URL_EXTERNALS, RuleSet, compile_rules
-from .urls import DECODERS, InvalidUrl, Wrapper, parse_url
+from .urls import DECODERS, InvalidUrl, Wrapper, Wrappers, parse_url
 from .verdict import Action, Severity, Text, VerdictClass
 
 SIGNATURE_SUFFIXES = (".toml", ".txt", ".yar")
@@ -110,6 +111,44 @@ class Secrets:
     redact_params: frozenset[str]
 
 
+class HostFacts(NamedTuple):
+    """What the lists say of one host; memoised per snapshot (mail links share few hosts)."""
+
+    registered: str
+    platform: Platform | None
+    known_bad: str | None  # the list naming it
+    lookalike: Lookalike | None
+    shortener: bool
+
+
+def host_facts_function(
+    resolver: DomainResolver,
+    owned: DomainIndex[Platform],
+    known_bad: DomainIndex[str],
+    lookalikes: LookalikeDetector,
+    shorteners: DomainIndex[str],
+    *,
+    cache_size: int = 65536,
+) -> Callable[[str], HostFacts]:
+    """One memoised function answering every per-host question of the pipeline."""
+
+    @functools.lru_cache(maxsize=cache_size)
+    def host_facts(host: str) -> HostFacts:
+        bare = host.rstrip(".")
+        platform = owned.lookup(bare)
+        info = resolver.info(bare)
+        return HostFacts(
+            registered=info.registered,
+            platform=platform,
+            known_bad=known_bad.lookup(bare),
+            # A host a platform owns imitates nothing.
+            lookalike=None if platform is not None else lookalikes.check(bare, info),
+            shortener=shorteners.lookup(bare) is not None,
+        )
+
+    return host_facts
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """One immutable, versioned snapshot of the signatures directory."""
@@ -122,7 +161,7 @@ class Policy:
     schemes: Mapping[str, Platform]
     resolver: DomainResolver
     lookalikes: LookalikeDetector
-    wrappers: tuple[Wrapper, ...]
+    wrappers: Wrappers
     shorteners: DomainIndex[str]
     known_bad: DomainIndex[str]
     known_bad_urls: Mapping[str, str]
@@ -134,6 +173,13 @@ class Policy:
     files: FileSettings
     secrets: Secrets
     advisory: Text
+    host_facts: Callable[[str], HostFacts]
+
+    def warm(self) -> Policy:
+        """Build everything built lazily (a long-running service wants it before serving)."""
+        self.lookalikes.warm()
+        self.host_facts("warm-up.example")
+        return self
 
     def platform(self, platform_id: str) -> Platform | None:
         return next((p for p in self.platforms if p.id == platform_id), None)
@@ -226,6 +272,7 @@ class _Loader:
             resolver=resolver,
         )
         known_bad, known_bad_urls = self._known_bad()
+        shorteners = DomainIndex({d: d for d in self._lines("shorteners.txt", _domain)})
         actions, links, files, secrets = settings
         # Every platform's secret parameters are redacted wherever they appear.
         secrets = Secrets(secrets.meeting_params, secrets.redact_params.union(
@@ -240,8 +287,8 @@ class _Loader:
             schemes=schemes,
             resolver=resolver,
             lookalikes=detector,
-            wrappers=tuple(wrappers),
-            shorteners=DomainIndex({d: d for d in self._lines("shorteners.txt", _domain)}),
+            wrappers=Wrappers(tuple(wrappers)),
+            shorteners=shorteners,
             known_bad=known_bad,
             known_bad_urls=known_bad_urls,
             hashes=self._hashes(),
@@ -252,6 +299,7 @@ class _Loader:
             files=files,
             secrets=secrets,
             advisory=Text(advisory.get("reason_en", ""), advisory.get("reason_vi", "")),
+            host_facts=host_facts_function(resolver, owned, known_bad, detector, shorteners),
         )
 
     # -- files ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class VerdictClass(StrEnum):
@@ -68,22 +68,36 @@ class Code(StrEnum):
 LANGUAGES = ("en", "vi")
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    """A message in every shipped language."""
+class _Blank(dict):
+    """Template parameters; one not given reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+class Text(NamedTuple):
+    """A message in every shipped language, its parameters filled in when it is read.
+
+    Filling in lazily keeps classifying cheap: most verdicts are cached and many are never
+    shown in more than one language.
+
+    >>> Text("Hello {name}", "Xin chào {name}").format(name="Lan").get("vi")
+    'Xin chào Lan'
+    """
 
     en: str
     vi: str
+    params: tuple[tuple[str, str], ...] = ()
 
     def get(self, lang: str) -> str:
-        return self.vi if lang == "vi" else self.en
+        template = self.vi if lang == "vi" else self.en
+        return template.format_map(_Blank(self.params)) if self.params else template
 
     def format(self, **params: str) -> Text:
-        return Text(self.en.format(**params), self.vi.format(**params))
+        return Text(self.en, self.vi, tuple(params.items()))
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     """One thing found about a link or file.
 
     `rule` names the signature that produced it (a YARA rule, a list file), when one did.
@@ -105,8 +119,7 @@ class Reason:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Hop:
+class Hop(NamedTuple):
     """One redirector unwrapped on the way to the destination (no URL: it may carry secrets)."""
 
     wrapper: str
@@ -116,8 +129,7 @@ class Hop:
         return {"wrapper": self.wrapper, "host": self.host}
 
 
-@dataclass(frozen=True, slots=True)
-class LinkVerdict:
+class LinkVerdict(NamedTuple):
     """The verdict on one link.
 
     `url` is the input as given (redacted: it may carry a meeting password); `target` is the
@@ -270,8 +282,8 @@ def reason(
 ) -> Reason:
     """A reason with the built-in message for `code`, filled with `params`.
 
-    >>> reason(Code.IP_HOST, Severity.MEDIUM, name="10.0.0.1").message.en
+    >>> reason(Code.IP_HOST, Severity.MEDIUM, name="10.0.0.1").message.get("en")
     'The link points at a bare IP address (10.0.0.1) instead of a named site.'
     """
-    defaults = {"platform": "", "name": "", "detail": ""}
-    return Reason(code, severity, MESSAGES[code].format(**(defaults | params)), rule)
+    template = MESSAGES[code]
+    return Reason(code, severity, Text(template.en, template.vi, tuple(params.items())), rule)

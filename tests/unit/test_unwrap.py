@@ -53,7 +53,7 @@ def test_each_wrapper_is_unwrapped(classifier: Classifier, wrapper: str, link: s
 
 
 def test_every_shipped_wrapper_is_covered(classifier: Classifier) -> None:
-    assert {w.id for w in classifier.policy.wrappers} == {w for w, _ in WRAPPED}
+    assert {w.id for w in classifier.policy.wrappers.all} == {w for w, _ in WRAPPED}
 
 
 def test_proofpoint_v3_replaces_starred_characters(classifier: Classifier) -> None:
