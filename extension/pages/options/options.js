@@ -19,8 +19,10 @@ async function main() {
   let t = await localize(data.lang);
   fill(data);
   $('managed-errors').replaceChildren(...Object.keys(data.errors).map((k) => el('li', { text: t('options_managed_invalid', k) })));
+  $('fields').disabled = false;
   $('form').addEventListener('submit', async (event) => {
     event.preventDefault();
+    $('status').textContent = '';
     const settings = {};
     for (const key of FIELDS) {
       if (data.managed.includes(key)) continue;
