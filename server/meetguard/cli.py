@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(commands)
     _add_scan(commands)
     _add_signatures(commands)
+    _add_serve(commands)
+    _add_logs(commands)
     return parser
 
 
@@ -88,6 +90,39 @@ def _add_signatures(commands: Any) -> None:
     check.add_argument("directory", nargs="?", type=Path, metavar="DIR")
     check.add_argument("--signatures", metavar="DIR", type=Path, dest="signatures")
     check.set_defaults(run=_run_signatures_check)
+
+
+def _add_serve(commands: Any) -> None:
+    from .settings import SETTINGS
+
+    sub = commands.add_parser("serve", help="run the verdict service",
+                              description="Run the verdict service. Every option is also an "
+                                          "environment variable MEETGUARD_<NAME> and a key of "
+                                          "the --config TOML file.")
+    for setting in SETTINGS:
+        flag = "--" + setting.name.replace("_", "-")
+        sub.add_argument(flag, dest=setting.name, metavar=setting.name.upper(),
+                         help=f"{setting.help} [{setting.env}; default {setting.default!r}]")
+    sub.set_defaults(run=_run_serve)
+
+
+def _add_logs(commands: Any) -> None:
+    sub = commands.add_parser("logs", help="query the verdict log",
+                              description="Query a running service (--url, admin token) or "
+                                          "the local SQLite log (--db).")
+    sub.add_argument("--url", help="service base URL, e.g. http://127.0.0.1:8080")
+    sub.add_argument("--token", default=os.environ.get("MEETGUARD_ADMIN_TOKEN"),
+                     help="admin token [$MEETGUARD_ADMIN_TOKEN]")
+    sub.add_argument("--db", default=str(Path("data") / "meetguard.sqlite3"),
+                     help="local SQLite log (default: data/meetguard.sqlite3)")
+    sub.add_argument("--since", help="24h, 7d, ISO 8601 or unix seconds")
+    sub.add_argument("--until")
+    sub.add_argument("--class", dest="klass", choices=("approved", "warned", "unknown"))
+    for name in ("action", "platform", "host", "client", "kind", "context", "event"):
+        sub.add_argument(f"--{name}")
+    sub.add_argument("--limit", type=int)
+    sub.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    sub.set_defaults(run=_run_logs)
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -172,6 +207,23 @@ def _scan_one(
     facts = FileFacts(digest.hexdigest(), size, path.name, source_url=source_url)
     verdict = classifier.file(facts, scan_bytes(policy, data, path.name))
     return {"path": str(path), **verdict.to_dict(lang)}
+
+
+def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from .settings import SETTINGS, load_settings
+    from .web.serve import serve
+
+    flags = {s.name: getattr(args, s.name) for s in SETTINGS}
+    return serve(load_settings(flags))
+
+
+def _run_logs(args: argparse.Namespace, out: TextIO) -> int:
+    from .logs_cli import LogsError, run_logs
+
+    try:
+        return run_logs(args, out)
+    except LogsError as exc:
+        raise CliError(f"meetguard logs: {exc}") from None
 
 
 def _run_signatures_check(args: argparse.Namespace, out: TextIO) -> int:

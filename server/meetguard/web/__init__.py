@@ -1,0 +1,1 @@
+"""The verdict service: aiohttp app factory, handlers, middlewares, auth, metrics."""

@@ -1,0 +1,161 @@
+"""Admin routes (IT): query and export the log, stats, reload the signatures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ..errors import SignatureError
+from ..store.base import LogQuery, LogRecord, StoreError
+from .app import SERVICE
+from .auth import Role
+from .http import json_response
+from .middlewares import requires
+from .problems import ProblemError
+from .timeparse import parse_time
+
+FILTERS = ("class", "action", "platform", "host", "client", "kind", "context", "event")
+CSV_COLUMNS = ("id", "time", "kind", "event", "client", "user", "context", "class", "action",
+               "platform", "host", "target", "codes", "rules", "sha256", "policy_version")
+
+
+def log_query(params: Mapping[str, str]) -> LogQuery:
+    """A LogQuery from URL parameters; a bad one is a 400 naming the parameter."""
+    values: dict[str, Any] = {}
+    for name in ("since", "until"):
+        if params.get(name):
+            try:
+                values[name] = parse_time(params[name])
+            except ValueError:
+                raise ProblemError("invalid-parameter",
+                                   f"{name} must be like 24h, 7d, 2026-01-31T08:00:00Z "
+                                   "or unix seconds") from None
+    for name in FILTERS:
+        value = params.get(name)
+        if value:
+            if len(value) > 256:
+                raise ProblemError("invalid-parameter", f"{name} is too long")
+            values["verdict_class" if name == "class" else name] = value
+    if params.get("limit"):
+        try:
+            values["limit"] = int(params["limit"])
+        except ValueError:
+            raise ProblemError("invalid-parameter", "limit must be a whole number") from None
+    if params.get("cursor"):
+        values["cursor"] = params["cursor"]
+    try:
+        return LogQuery(**values)
+    except StoreError as exc:
+        raise ProblemError("invalid-cursor" if exc.code == "invalid-cursor"
+                           else "invalid-parameter", exc.message) from None
+
+
+@requires(Role.ADMIN)
+async def get_logs(request: web.Request) -> web.StreamResponse:
+    store = request.app[SERVICE].store
+    query = log_query(request.query)
+    fmt = request.query.get("format", "json")
+    if fmt == "json":
+        page = await store.query(query)
+        return json_response(page.to_dict())
+    if fmt not in ("csv", "ndjson"):
+        raise ProblemError("invalid-parameter", "format must be json, csv or ndjson")
+    return await _export(request, query, fmt)
+
+
+async def _export(request: web.Request, query: LogQuery, fmt: str) -> web.StreamResponse:
+    """Every matching record, streamed: constant memory, however many rows."""
+    store = request.app[SERVICE].store
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    response = web.StreamResponse(headers={
+        "Content-Type": kind,
+        "Content-Disposition": f'attachment; filename="meetguard-logs-{stamp}.{fmt}"',
+    })
+    records = store.export(query)
+    first = await anext(records, None)  # a store failure is still a clean 503, not a cut file
+    await response.prepare(request)
+    buffer: list[bytes] = [csv_header()] if fmt == "csv" else []
+    encode = csv_row if fmt == "csv" else ndjson_row
+    if first is not None:
+        buffer.append(encode(first))
+        async for record in records:
+            buffer.append(encode(record))
+            if len(buffer) >= 500:
+                await response.write(b"".join(buffer))
+                buffer.clear()
+    await response.write(b"".join(buffer))
+    await response.write_eof()
+    return response
+
+
+def ndjson_row(record: LogRecord) -> bytes:
+    return orjson.dumps(record.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
+
+
+def csv_header() -> bytes:
+    return (",".join(CSV_COLUMNS) + "\r\n").encode()
+
+
+def csv_row(record: LogRecord) -> bytes:
+    row = record.to_dict()
+    row["time"] = datetime.fromtimestamp(record.ts, UTC).isoformat(timespec="milliseconds")
+    row["codes"] = ";".join(record.codes)
+    row["rules"] = ";".join(record.rules)
+    out = io.StringIO()
+    csv.writer(out).writerow([csv_cell(row.get(c)) for c in CSV_COLUMNS])
+    return out.getvalue().encode()
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run: formulas are neutralised (CSV injection)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+@requires(Role.ADMIN)
+async def get_stats(request: web.Request) -> web.Response:
+    now = time.time()
+    try:
+        since = parse_time(request.query.get("since", "24h"), now=now)
+        until = parse_time(request.query.get("until", str(now)), now=now)
+        bucket = int(request.query.get("bucket", "3600"))
+    except ValueError:
+        raise ProblemError("invalid-parameter", "since/until like 24h or ISO 8601; bucket in "
+                                                "seconds, a multiple of 3600") from None
+    stats = await request.app[SERVICE].store.stats(since, until, bucket)
+    return json_response({"since": since, "until": until, "bucket": bucket, **stats})
+
+
+@requires(Role.ADMIN)
+async def reload_signatures(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    try:
+        previous, version = await service.reload(announce=True)
+    except SignatureError as exc:
+        raise ProblemError(
+            "signatures-invalid", str(exc),
+            version=service.policies.current.policy.version,
+            problems=[{"file": p.file, "line": p.line, "message": p.message}
+                      for p in exc.problems],
+        ) from None
+    snapshot = service.policies.current
+    return json_response({"previous_version": previous, "version": version,
+                          "loaded_at": snapshot.loaded_at, **snapshot.policy.summary()})
+
+
+@requires(Role.ADMIN)
+async def get_signatures(request: web.Request) -> web.Response:
+    snapshot = request.app[SERVICE].policies.current
+    policy = snapshot.policy
+    return json_response({**policy.summary(), "loaded_at": snapshot.loaded_at,
+                          "platforms": [{**p.to_dict(), "name": p.name} for p in policy.platforms]})

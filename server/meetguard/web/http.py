@@ -1,0 +1,41 @@
+"""Reading request bodies within limits, and answering JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from .problems import ProblemError
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise ProblemError("body-too-large", f"the body may be at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError("body-too-large", f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: web.Request, limit: int) -> Any:
+    """A JSON body (Content-Type application/json), strictly parsed."""
+    if request.content_type != "application/json":
+        raise ProblemError("unsupported-media-type", "send Content-Type: application/json")
+    body = await read_body(request, limit)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProblemError("invalid-json", f"not valid JSON: {exc}") from None
+
+
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+                  ) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, headers=headers,
+                        content_type="application/json")

@@ -1,0 +1,145 @@
+"""Middlewares: every failure becomes one problem shape; timing; who is calling.
+
+Order (outermost first): problems, metrics, auth. The auth middleware reads the role a route
+requires from its handler (`requires`), so a route cannot be added without saying who may use it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ..store.base import StoreError
+from .app import SERVICE
+from .auth import Credential, Role
+from .problems import CONTENT_TYPE, PROBLEMS, ProblemError, problem_body
+from .validate import install_id, user_label
+
+log = logging.getLogger("meetguard.service")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who made a request: the key's credential, the install id and the optional user label."""
+
+    credential: Credential
+    install: str
+    user: str | None
+
+
+def requires(role: Role | None) -> Callable[[Handler], Handler]:
+    """Mark a handler with the role it needs (None: open, like /healthz)."""
+    def mark(handler: Handler) -> Handler:
+        handler.meetguard_role = role  # type: ignore[attr-defined]
+        return handler
+    return mark
+
+
+def caller(request: web.Request) -> Caller:
+    return request["meetguard.caller"]
+
+
+def problem_response(request: web.Request, slug: str, detail: str = "",
+                     headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
+    body = problem_body(slug, detail, request.path, **extra)
+    return web.Response(status=body["status"], body=orjson.dumps(body),
+                        content_type=CONTENT_TYPE, headers=headers)
+
+
+_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large",
+               415: "unsupported-media-type", 406: "not-acceptable"}
+_STORE_SLUGS = {"store-unavailable": "store-unavailable", "spool-full": "spool-full",
+                "store-closed": "store-unavailable", "store-write-failed": "store-unavailable",
+                "invalid-cursor": "invalid-cursor", "invalid-query": "invalid-parameter"}
+
+
+@web.middleware
+async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure answers as application/problem+json; no traceback ever leaves."""
+    try:
+        return await handler(request)
+    except ProblemError as exc:
+        return problem_response(request, exc.slug, exc.detail, exc.headers, **exc.extra)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        slug = _HTTP_SLUGS.get(exc.status)
+        if slug is None:
+            slug = "invalid-request" if exc.status < 500 else "internal"
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return problem_response(request, slug, exc.text if slug == "body-too-large" else "",
+                                headers)
+    except StoreError as exc:
+        slug = _STORE_SLUGS.get(exc.code, "store-unavailable")
+        if PROBLEMS[slug][0] >= 500:
+            log.warning("store error on %s: %s", request.path, exc)
+        return problem_response(request, slug, exc.message)
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return problem_response(request, "internal", "The error was logged.")
+
+
+@web.middleware
+async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        metrics = request.app[SERVICE].metrics
+        labels = (("route", name),)
+        metrics.inc("meetguard_requests_total", (*labels, ("status", str(status))))
+        metrics.observe("meetguard_request_duration_seconds", labels,
+                        time.perf_counter() - start)
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """401 without a valid key, 403 with a key of the wrong role, 429 over the rate limit."""
+    role = getattr(request.match_info.handler, "meetguard_role", None)
+    if role is None:
+        return await handler(request)
+    service = request.app[SERVICE]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    credential = service.keys.identify(token.strip()) if scheme.lower() == "bearer" else None
+    if credential is None:
+        raise ProblemError("unauthorized", "send Authorization: Bearer <key>",
+                           headers={"WWW-Authenticate": 'Bearer realm="meetguard"'})
+    if credential.role is not role:
+        raise ProblemError("forbidden", f"a {credential.role.value} key cannot use this route")
+    install = install_id(request.headers, credential.name)
+    request["meetguard.caller"] = Caller(credential, install, user_label(request.headers))
+    if role is Role.CLIENT:
+        await _rate_limit(service, f"{credential.name}/{install}")
+    return await handler(request)
+
+
+async def _rate_limit(service: Any, client: str) -> None:
+    try:
+        allowed = await service.state.rate_limit(client, service.settings.rate_limit_per_minute,
+                                                 60.0)
+    except StoreError as exc:
+        # Rate limiting fails open: verdicts matter more than fairness while Redis is down.
+        log.warning("rate limit not checked: %s", exc)
+        return
+    if not allowed:
+        raise ProblemError("rate-limited", "slow down and retry after a minute",
+                           headers={"Retry-After": "60"})
+
+
+def middlewares() -> list[Any]:
+    return [problems, timing, authenticate]

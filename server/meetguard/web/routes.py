@@ -1,0 +1,28 @@
+"""Every route in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import admin_api, api, ops
+
+ROUTES = (
+    ("POST", "/v1/links/check", api.check_links),
+    ("POST", "/v1/files/check", api.check_file),
+    ("PUT", "/v1/files/{sha256}/content", api.upload_file),
+    ("POST", "/v1/events", api.report_events),
+    ("GET", "/v1/policy", api.get_policy),
+    ("GET", "/v1/logs", admin_api.get_logs),
+    ("GET", "/v1/stats", admin_api.get_stats),
+    ("GET", "/v1/admin/signatures", admin_api.get_signatures),
+    ("POST", "/v1/admin/reload", admin_api.reload_signatures),
+    ("GET", "/healthz", ops.healthz),
+    ("GET", "/readyz", ops.readyz),
+    ("GET", "/metrics", ops.metrics),
+    ("GET", "/openapi.json", ops.openapi),
+)
+
+
+def setup_routes(app: web.Application) -> None:
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)

@@ -1,0 +1,162 @@
+"""`meetguard serve`: run the service, in one process or several on one port.
+
+Signals: SIGHUP reloads the signatures; SIGTERM/SIGINT stop accepting, finish the requests in
+flight and flush the log before exiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import SignatureError
+from ..settings import Settings, StartupError
+from .app import SERVICE, create_app
+from .auth import KeyRing, generate_first_keys
+
+log = logging.getLogger("meetguard.service")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: what log shippers expect."""
+
+    _SKIP = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": round(record.created, 3), "level": record.levelname.lower(),
+            "logger": record.name, "msg": record.getMessage(), "pid": record.process,
+        }
+        out.update({k: v for k, v in record.__dict__.items() if k not in self._SKIP})
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str, access_log: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("aiohttp.access").setLevel("INFO" if access_log else "WARNING")
+
+
+def resolve_keys(settings: Settings) -> KeyRing:
+    """Configured keys, or the generated ones (printed once, on the very first start)."""
+    if settings.client_keys or settings.admin_tokens:
+        try:
+            return KeyRing.from_settings(settings.client_keys, settings.admin_tokens)
+        except ValueError as exc:
+            raise StartupError(f"{exc}: use long random keys (e.g. `openssl rand -hex 32`)") \
+                from None
+    ring, plain = generate_first_keys(Path(settings.data_dir))
+    if plain:
+        print("meetguard: first start: generated keys (shown this once; only their hashes are "
+              f"kept in {Path(settings.data_dir) / 'keys.json'}):\n"
+              f"  client key (extensions): {plain['client']}\n"
+              f"  admin token (IT):        {plain['admin']}", flush=True)
+    return ring
+
+
+def serve(settings: Settings) -> int:
+    """Run until stopped; returns the exit status."""
+    configure_logging(settings.log_level, settings.access_log)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    keys = resolve_keys(settings)
+    sock = _listening_socket(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    print(f"meetguard: serving on http://{host}:{port} with {settings.workers} worker(s), "
+          f"store {'redis' if settings.redis_url else 'sqlite'} in {settings.data_dir}",
+          flush=True)
+    if settings.workers == 1:
+        return _run_worker(settings, keys, sock)
+    return _supervise(settings, keys, sock)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}; set --port or "
+                           "MEETGUARD_PORT to a free port") from None
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_worker(settings: Settings, keys: KeyRing, sock: socket.socket) -> int:
+    try:
+        app = create_app(settings, keys=keys)
+    except SignatureError as exc:
+        for problem in exc.problems:
+            print(f"meetguard: {problem}", file=sys.stderr)
+        return 1
+    asyncio.run(_serve_app(app, sock))
+    return 0
+
+
+async def _serve_app(app: web.Application, sock: socket.socket) -> None:
+    runner = web.AppRunner(app, handle_signals=False, access_log=logging.getLogger(
+        "aiohttp.access"), shutdown_timeout=10)
+    await runner.setup()
+    site = web.SockSite(runner, sock)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(app)))
+    log.info("worker ready", extra={"policy": app[SERVICE].policies.current.policy.version})
+    await stop.wait()
+    log.info("shutting down: finishing requests in flight, flushing the log")
+    await runner.cleanup()
+
+
+async def _reload(app: web.Application) -> None:
+    try:
+        await app[SERVICE].reload(announce=False)
+    except SignatureError as exc:
+        log.error("SIGHUP reload refused; the previous signatures stay in force: %s", exc)
+
+
+def _supervise(settings: Settings, keys: KeyRing, sock: socket.socket) -> int:
+    """N worker processes accepting on one inherited socket; signals are passed on."""
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_worker_main, args=(settings, keys, sock), daemon=False)
+               for _ in range(settings.workers)]
+    for worker in workers:
+        worker.start()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for worker in workers:
+            if worker.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.pid, signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    while any(w.is_alive() for w in workers):
+        time.sleep(0.2)
+    return max((w.exitcode or 0) for w in workers)
+
+
+def _worker_main(settings: Settings, keys: KeyRing, sock: socket.socket) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    sys.exit(_run_worker(settings, keys, sock))
