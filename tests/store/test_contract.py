@@ -281,3 +281,15 @@ async def test_closed_store_refuses_appends(make_store: Any) -> None:
     with pytest.raises(StoreError) as err:
         await store.append(samples())
     assert err.value.code == "store-closed"
+
+
+async def test_a_record_that_cannot_be_serialised_fails_alone(store: LogStore) -> None:
+    good = samples()
+    bad = LogRecord.new("link", "pc-1", detail={"not json": object()})
+    results = await asyncio.gather(
+        store.append(good[:6]), store.append([bad]), store.append(good[6:]), return_exceptions=True
+    )
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], StoreError)
+    assert results[1].code == "invalid-record"
+    assert (await store.query(LogQuery())).items == newest_first(good)

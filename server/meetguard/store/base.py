@@ -117,7 +117,7 @@ class LogRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; the verdict class is under the key `class`."""
-        out = {_KEY_OF.get(f.name, f.name): getattr(self, f.name) for f in fields(self)}
+        out = {key: getattr(self, name) for name, key in _RECORD_KEYS}
         out["codes"] = list(self.codes)
         out["rules"] = list(self.rules)
         out["detail"] = dict(self.detail)
@@ -139,6 +139,9 @@ class LogRecord:
         if not isinstance(record.id, str) or not isinstance(record.client, str):
             raise StoreError("invalid-record", "a log record needs a string id and client")
         return record
+
+
+_RECORD_KEYS = tuple((f.name, _KEY_OF.get(f.name, f.name)) for f in fields(LogRecord))
 
 
 def normalise_host(host: str) -> str:

@@ -28,7 +28,9 @@ import logging
 import math
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,22 +66,47 @@ ReloadCallback = Callable[[str], Awaitable[None]]
 UNAVAILABLE = (RedisError, OSError, TimeoutError)
 
 _APPEND_LUA = """
--- KEYS[1] records hash, KEYS[2] time index; ARGV: one JSON plan per record.
-local added = 0
-for i = 1, #ARGV do
-  local p = cjson.decode(ARGV[i])
-  if redis.call('HSETNX', KEYS[1], p.id, p.doc) == 1 then
-    added = added + 1
-    redis.call('ZADD', KEYS[2], p.ts, p.id)
-    for _, key in ipairs(p.ix) do redis.call('ZADD', key, p.ts, p.id) end
-    for _, f in ipairs(p.cf) do redis.call('HINCRBY', p.ck, f, 1) end
-    redis.call('EXPIREAT', p.ck, p.exp)
-    if p.hk ~= '' then
-      redis.call('ZINCRBY', p.hk, 1, p.hm)
-      redis.call('EXPIREAT', p.hk, p.exp)
-    end
-  end
+-- KEYS[1] records hash, KEYS[2] time index. ARGV, per record: id, ts, doc, counters key,
+-- hosts key ('' for none), hosts member, expire-at, n, n index keys, m, m counter fields.
+-- Only records not stored yet (HSETNX) are indexed and counted; writes are grouped per key.
+local zadds, counts, hosts, expires = {}, {}, {}, {}
+local function zadd(key, ts, id)
+  local z = zadds[key]
+  if not z then z = {}; zadds[key] = z end
+  z[#z + 1] = ts; z[#z + 1] = id
 end
+local function bump(t, key, field)
+  local c = t[key]
+  if not c then c = {}; t[key] = c end
+  c[field] = (c[field] or 0) + 1
+end
+local added, i = 0, 1
+while i <= #ARGV do
+  local id, ts, doc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local ck, hk, hm, exp = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+  local nix = tonumber(ARGV[i + 7])
+  local first_ix = i + 8
+  local ncf = tonumber(ARGV[first_ix + nix])
+  if redis.call('HSETNX', KEYS[1], id, doc) == 1 then
+    added = added + 1
+    zadd(KEYS[2], ts, id)
+    for k = first_ix, first_ix + nix - 1 do zadd(ARGV[k], ts, id) end
+    for k = first_ix + nix + 1, first_ix + nix + ncf do bump(counts, ck, ARGV[k]) end
+    expires[ck] = exp
+    if hk ~= '' then bump(hosts, hk, hm); expires[hk] = exp end
+  end
+  i = first_ix + nix + 1 + ncf
+end
+for key, z in pairs(zadds) do
+  for k = 1, #z, 2000 do redis.call('ZADD', key, unpack(z, k, math.min(k + 1999, #z))) end
+end
+for key, c in pairs(counts) do
+  for field, n in pairs(c) do redis.call('HINCRBY', key, field, n) end
+end
+for key, h in pairs(hosts) do
+  for member, n in pairs(h) do redis.call('ZINCRBY', key, n, member) end
+end
+for key, at in pairs(expires) do redis.call('EXPIREAT', key, at) end
 return added
 """
 
@@ -126,7 +153,7 @@ _INDEXED = {
     "event": "event",
     "client": "client",
 }
-_APPEND_CHUNK = 500
+_APPEND_CHUNK = 200  # records per script call: keeps each call short for other clients
 _PURGE_CHUNK = 500
 _SPOOL_MARKER_TTL = 30 * DAY
 
@@ -221,22 +248,28 @@ def counted_fields(key: CounterKey, n: int) -> dict[str, int]:
     return dict.fromkeys(fields, n)
 
 
-def _plan(keys: Keys, r: LogRecord, retention_s: int) -> str:
-    """The JSON the append script takes for one record."""
-    hour, day = int(r.ts // HOUR) * HOUR, int(r.ts // DAY) * DAY
-    doc = json.dumps(r.to_dict(), separators=(",", ":"), ensure_ascii=False)
-    plan = {
-        "id": r.id,
-        "ts": repr(float(r.ts)),
-        "doc": doc,
-        "ix": index_keys(keys, r),
-        "cf": record_fields(r),
-        "ck": keys.counters(hour),
-        "hk": keys.hosts(day) if r.host else "",
-        "hm": f"{r.verdict_class or ''}\t{r.host}",
-        "exp": day + retention_s + DAY,
-    }
-    return json.dumps(plan, separators=(",", ":"), ensure_ascii=False)
+def encode_record(keys: Keys, r: LogRecord, retention_s: int) -> list[str | int]:
+    """The append script's arguments for one record (raises if it cannot be serialised)."""
+    day = int(r.ts // DAY) * DAY
+    try:
+        doc = json.dumps(r.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise StoreError("invalid-record", f"record cannot be stored: {exc!r}") from exc
+    ix, cf = index_keys(keys, r), record_fields(r)
+    return [
+        r.id, repr(float(r.ts)), doc, keys.counters(int(r.ts // HOUR) * HOUR),
+        keys.hosts(day) if r.host else "", f"{r.verdict_class or ''}\t{r.host}",
+        day + retention_s + DAY, len(ix), *ix, len(cf), *cf,
+    ]  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Append:
+    """One `append` call waiting for the writer task."""
+
+    records: Sequence[LogRecord]
+    encoded: list[list[str | int]]
+    future: asyncio.Future[None]
 
 
 async def read_persistence(client: Client) -> str:
@@ -276,6 +309,10 @@ class RedisLogStore:
         self._down = False
         self._persistence = "unknown"
         self._replayer: asyncio.Task[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._pending: deque[_Append] = deque()
+        self._wakeup = asyncio.Event()
+        self._closing = False
         self._scripts: dict[str, Any] = {}
 
     async def start(self) -> None:
@@ -286,10 +323,17 @@ class RedisLogStore:
         self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
         await self.spool.open()
         await self._probe()
+        self._closing = False
+        self._writer = asyncio.create_task(self._write_loop(), name="meetguard-redis-writer")
         self._replayer = asyncio.create_task(self._replay_loop(), name="meetguard-spool-replay")
 
     async def close(self) -> None:
-        """Stop the replayer and close the client (what is spooled stays for the next start)."""
+        """Write what is queued, stop the tasks, close the client (the spool stays for later)."""
+        self._closing = True
+        self._wakeup.set()
+        if self._writer is not None:
+            await self._writer
+            self._writer = None
         if self._replayer is not None:
             self._replayer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -308,12 +352,12 @@ class RedisLogStore:
 
     @property
     def client(self) -> Client:
-        self._check_open()
-        assert self._client is not None
+        if self._client is None:
+            raise StoreError("store-closed", "the log store is not started (or closed)")
         return self._client
 
     def _check_open(self) -> None:
-        if self._client is None:
+        if self._client is None or self._closing:
             raise StoreError("store-closed", "the log store is not started (or closed)")
 
     def _deadline(self) -> float:
@@ -326,26 +370,72 @@ class RedisLogStore:
         self._down = True
 
     async def append(self, records: Sequence[LogRecord]) -> None:
-        """Write to Redis (acknowledged) or, when it is down, to the fsync'd local spool."""
+        """Returns once Redis acknowledged the records, or, when it is down, once they are in
+        the fsync'd local spool. Concurrent appends are written together by one task."""
         if not records:
             return
         self._check_open()
+        retention_s = self.retention_days * DAY
+        encoded = [encode_record(self.keys, r, retention_s) for r in records]
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append(_Append(records, encoded, future))
+        self._wakeup.set()
+        await future
+
+    async def _write_loop(self) -> None:
+        """Take every waiting append (up to a chunk), write them in one script call, repeat."""
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                await self._flush(self._take_chunk())
+            if self._closing:
+                return
+
+    def _take_chunk(self) -> list[_Append]:
+        jobs = [self._pending.popleft()]
+        size = len(jobs[0].records)
+        while self._pending and size + len(self._pending[0].records) <= _APPEND_CHUNK:
+            jobs.append(self._pending.popleft())
+            size += len(jobs[-1].records)
+        return jobs
+
+    async def _flush(self, jobs: list[_Append]) -> None:
+        """Store the records of `jobs` together, then answer every caller."""
+        try:
+            await self._store(jobs)
+        except StoreError as exc:
+            _resolve(jobs, exc)
+        except Exception as exc:
+            log.exception("log write failed")
+            _resolve(jobs, StoreError("store-write-failed", f"log write failed: {exc!r}"))
+        else:
+            _resolve(jobs, None)
+
+    async def _store(self, jobs: list[_Append]) -> None:
+        """Write to Redis; to the spool when Redis is down or fails now."""
         if not self._down:
             try:
-                await self._write_records(records)
+                await self._write_encoded([e for job in jobs for e in job.encoded])
                 return
             except UNAVAILABLE as exc:
                 self._mark_down(exc)
-        await self.spool.write([{"records": [r.to_dict() for r in records]}])
+        await self.spool.write([{"records": [r.to_dict() for j in jobs for r in j.records]}])
 
     async def _write_records(self, records: Sequence[LogRecord]) -> int:
         retention_s = self.retention_days * DAY
+        return await self._write_encoded(
+            [encode_record(self.keys, r, retention_s) for r in records]
+        )
+
+    async def _write_encoded(self, encoded: Sequence[list[str | int]]) -> int:
+        """Run the append script over chunks of records; returns how many were new."""
         keys = [self.keys.records, self.keys.time]
         added = 0
-        for i in range(0, len(records), _APPEND_CHUNK):
-            plans = [_plan(self.keys, r, retention_s) for r in records[i : i + _APPEND_CHUNK]]
+        for i in range(0, len(encoded), _APPEND_CHUNK):
+            args = [a for e in encoded[i : i + _APPEND_CHUNK] for a in e]
             async with asyncio.timeout(self._deadline()):
-                added += await self._scripts["append"](keys=keys, args=plans)
+                added += await self._scripts["append"](keys=keys, args=args)
         return added
 
     async def count(self, counters: Mapping[str, int], *, ts: float | None = None) -> None:
@@ -595,6 +685,15 @@ def _spooled(data: Mapping[str, Any]) -> LogRecord | None:
     except StoreError as exc:
         log.warning("spool: dropping a malformed record: %s", exc)
         return None
+
+
+def _resolve(jobs: list[_Append], error: StoreError | None) -> None:
+    for job in jobs:
+        if not job.future.done():
+            if error is None:
+                job.future.set_result(None)
+            else:
+                job.future.set_exception(error)
 
 
 def _add_field(out: StatsBuilder, hour: int, field: str, n: int) -> None:
