@@ -24,7 +24,9 @@ export function createCore(ext, state) {
   });
   const batchers = new Map();
   const remote = (urls, context) => {
-    if (!batchers.has(context)) batchers.set(context, createBatcher({ send: (chunk) => client.checkLinks(chunk, context), delayMs: 5 }));
+    // Hover checks wait a moment to gather a whole message; a click is sent at once.
+    const delayMs = context === 'hover' ? 10 : 0;
+    if (!batchers.has(context)) batchers.set(context, createBatcher({ send: (chunk) => client.checkLinks(chunk, context), delayMs }));
     return batchers.get(context).check(urls);
   };
   const overrides = new TtlCache();

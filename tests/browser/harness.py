@@ -103,14 +103,34 @@ setTimeout(() => {{
 </script></body></html>"""
 
 
-def many_links_page(count: int) -> str:
+def many_links_page(count: int, seed: str = "") -> str:
+    """A message with `count` links to distinct unknown hosts (fresh per `seed`)."""
     items = "".join(
-        f'<a id="l{i}" href="https://site{i}.example.net/meeting/{i}">site {i}</a> '
+        f'<a id="l{i}" href="https://site{i}{seed}.example.net/meeting/{i}">site {i}</a> '
         for i in range(count)
     )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Bench</title>
 <style>body{{font:11px sans-serif;margin:8px}} a{{margin:2px}}</style></head>
 <body>{items}</body></html>"""
+
+
+def bench_click_page(target: str, run: str) -> str:
+    """One link; the time of the mouse-up that starts the click is sent as a beacon."""
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Click</title></head><body>
+<a id="go" href="{html.escape(target)}" style="font-size:40px">open</a>
+<script>
+addEventListener('mouseup', (e) => navigator.sendBeacon('/__bench/t0',
+  JSON.stringify({{run: {json.dumps(run)}, t: performance.timeOrigin + e.timeStamp}})), true);
+</script></body></html>"""
+
+
+BENCH_LANDING = """<!doctype html><html><head><meta charset="utf-8"><title>Landed</title></head>
+<body>
+<h1 id="landed">landed</h1>
+<script>
+navigator.sendBeacon('/__bench/t1', JSON.stringify({
+  run: new URLSearchParams(location.search).get('run'), t: performance.timeOrigin }));
+</script></body></html>"""
 
 
 DOWNLOADS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Files</title></head>
@@ -126,6 +146,7 @@ class FixtureSite:
     workdir: Path
     port: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)
+    beacons: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
     def start(self) -> FixtureSite:
@@ -185,6 +206,13 @@ class _SiteHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if self.path.startswith("/__bench/"):
+            self.fixture.beacons.append((self.path.rsplit("/", 1)[1], json.loads(body)))
+        self._send(204, b"", "text/plain")
+
     def do_GET(self) -> None:
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         url = urllib.parse.urlsplit(self.path)
@@ -194,9 +222,16 @@ class _SiteHandler(BaseHTTPRequestHandler):
             return self._send(302, b"", "text/plain", {"Location": target})
         if host == WEBMAIL_HOST and url.path in ("/", "/inbox"):
             return self._send(200, webmail_page().encode(), "text/html; charset=utf-8")
+        query = urllib.parse.parse_qs(url.query)
         if url.path.startswith("/many/"):
             count = int(url.path.rsplit("/", 1)[1])
-            return self._send(200, many_links_page(count).encode(), "text/html; charset=utf-8")
+            page = many_links_page(count, query.get("seed", [""])[0])
+            return self._send(200, page.encode(), "text/html; charset=utf-8")
+        if url.path == "/bench-click":
+            page = bench_click_page(query["target"][0], query["run"][0])
+            return self._send(200, page.encode(), "text/html; charset=utf-8")
+        if url.path.startswith("/bench-landing"):
+            return self._send(200, BENCH_LANDING.encode(), "text/html; charset=utf-8")
         if url.path == "/downloads.html":
             return self._send(200, DOWNLOADS_PAGE.encode(), "text/html; charset=utf-8")
         if url.path == "/files/eicar.com":
