@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import time
 from typing import Any
@@ -281,6 +282,26 @@ async def test_closed_store_refuses_appends(make_store: Any) -> None:
     with pytest.raises(StoreError) as err:
         await store.append(samples())
     assert err.value.code == "store-closed"
+    with pytest.raises(StoreError) as err:
+        await store.query(LogQuery())
+    assert err.value.code == "store-closed"
+
+
+BAD_RECORDS = [
+    ("id", {"id": "1234"}),
+    ("ts", {"ts": float("nan")}),
+    ("kind", {"kind": "visit"}),
+    ("client", {"client": ""}),
+]
+
+
+@pytest.mark.parametrize(("field", "change"), BAD_RECORDS, ids=[f for f, _ in BAD_RECORDS])
+async def test_malformed_records_are_refused(store: LogStore, field: str, change: dict) -> None:
+    record = dataclasses.replace(samples()[0], **change)
+    with pytest.raises(StoreError) as err:
+        await store.append([record])
+    assert err.value.code == "invalid-record"
+    assert field in str(err.value)
 
 
 async def test_a_record_that_cannot_be_serialised_fails_alone(store: LogStore) -> None:

@@ -142,6 +142,27 @@ class LogRecord:
 
 
 _RECORD_KEYS = tuple((f.name, _KEY_OF.get(f.name, f.name)) for f in fields(LogRecord))
+_ULID_CHARS = frozenset(_CROCKFORD)
+
+
+def check_record(record: LogRecord) -> None:
+    """StoreError("invalid-record") unless the record can be stored and paged through.
+
+    >>> check_record(LogRecord.new("link", "pc-1"))
+    >>> check_record(LogRecord("not-a-ulid", 0.0, "link", "pc-1"))
+    Traceback (most recent call last):
+    ...
+    meetguard.store.base.StoreError: record id must be a ULID (new_record_id): 'not-a-ulid'
+    """
+    rid = record.id
+    if not (isinstance(rid, str) and len(rid) == 26 and _ULID_CHARS.issuperset(rid)):
+        raise StoreError("invalid-record", f"record id must be a ULID (new_record_id): {rid!r}")
+    if not isinstance(record.ts, int | float) or not math.isfinite(record.ts) or record.ts < 0:
+        raise StoreError("invalid-record", f"record ts must be unix seconds: {record.ts!r}")
+    if record.kind not in RECORD_KINDS:
+        raise StoreError("invalid-record", f"record kind must be one of {RECORD_KINDS}")
+    if not isinstance(record.client, str) or not record.client:
+        raise StoreError("invalid-record", "record client must be a non-empty string")
 
 
 def normalise_host(host: str) -> str:

@@ -50,6 +50,7 @@ from meetguard.store.base import (
     LogRecord,
     StoreError,
     check_counters,
+    check_record,
     check_stats_range,
     export_by_pages,
     host_suffixes,
@@ -156,6 +157,7 @@ _INDEXED = {
 _APPEND_CHUNK = 200  # records per script call: keeps each call short for other clients
 _PURGE_CHUNK = 500
 _SPOOL_MARKER_TTL = 30 * DAY
+_PROBE_INTERVAL = 60.0  # seconds between persistence checks while Redis is up
 
 
 def is_cluster_url(url: str) -> bool:
@@ -249,7 +251,8 @@ def counted_fields(key: CounterKey, n: int) -> dict[str, int]:
 
 
 def encode_record(keys: Keys, r: LogRecord, retention_s: int) -> list[str | int]:
-    """The append script's arguments for one record (raises if it cannot be serialised)."""
+    """The append script's arguments for one record (raises if it cannot be stored)."""
+    check_record(r)
     day = int(r.ts // DAY) * DAY
     try:
         doc = json.dumps(r.to_dict(), separators=(",", ":"), ensure_ascii=False)
@@ -471,13 +474,20 @@ class RedisLogStore:
         await self._scripts["count"](keys=keys, args=args)
 
     async def _read(self, op: Callable[[], Awaitable[Any]]) -> Any:
-        """Run a read with the deadline; StoreError("store-unavailable") when Redis is down."""
+        """Run a read (or purge); StoreError("store-unavailable") when Redis does not answer.
+
+        Each round trip inside has its own deadline (`_rt`), so a long purge or scan is fine.
+        A failed read does not switch appends to the spool: the writer finds out by itself.
+        """
         try:
-            async with asyncio.timeout(self._deadline()):
-                return await op()
+            return await op()
         except UNAVAILABLE as exc:
-            self._mark_down(exc)
             raise StoreError("store-unavailable", f"Redis is unreachable: {exc!r}") from exc
+
+    async def _rt(self, call: Awaitable[Any]) -> Any:
+        """One round trip to Redis, bounded by the deadline."""
+        async with asyncio.timeout(self._deadline()):
+            return await call
 
     async def query(self, q: LogQuery) -> LogPage:
         """One page, newest first: scans the most selective index, filters the rest here."""
@@ -494,9 +504,13 @@ class RedisLogStore:
         return page_from(items, q.limit)
 
     def _score_range(self, q: LogQuery) -> tuple[str, str]:
-        """`(max, min)` scores for a newest-first scan."""
+        """`(max, min)` scores for a newest-first scan (exact bounds are checked per record)."""
         after = q.after()
-        high = repr(after[0]) if after else ("(" + repr(q.until) if q.until is not None else "+inf")
+        high = "+inf"
+        if q.until is not None:
+            high = "(" + repr(q.until)
+        if after is not None and (q.until is None or after[0] < q.until):
+            high = repr(after[0])
         low = repr(q.since) if q.since is not None else "-inf"
         return high, low
 
@@ -511,7 +525,7 @@ class RedisLogStore:
         pipe = self.client.pipeline(transaction=False)
         for key in candidates:
             pipe.zcount(key, low, high)
-        counts = await pipe.execute()
+        counts = await self._rt(pipe.execute())
         best = min(range(len(candidates)), key=lambda i: counts[i])
         return candidates[best] if counts[best] else None
 
@@ -519,16 +533,18 @@ class RedisLogStore:
         """Matching records from one index, newest first by (ts, id)."""
         high, low = self._score_range(q)
         while True:
-            batch = await self.client.zrange(
-                key, high, low, byscore=True, desc=True, offset=0, num=chunk, withscores=True
+            batch = await self._rt(
+                self.client.zrange(
+                    key, high, low, byscore=True, desc=True, offset=0, num=chunk, withscores=True
+                )
             )
             if not batch:
                 return
             last_score = batch[-1][1]
             full = len(batch) == chunk
             if full:  # take every tie of the last score now, then go below it
-                ties = await self.client.zrange(
-                    key, last_score, last_score, byscore=True, desc=True
+                ties = await self._rt(
+                    self.client.zrange(key, last_score, last_score, byscore=True, desc=True)
                 )
                 batch = [m for m in batch if m[1] != last_score]
                 batch += [(m, last_score) for m in ties]
@@ -542,7 +558,7 @@ class RedisLogStore:
     async def _load(self, ids: list[str]) -> list[LogRecord]:
         if not ids:
             return []
-        docs = await self.client.hmget(self.keys.records, ids)
+        docs = await self._rt(self.client.hmget(self.keys.records, ids))
         return [LogRecord.from_dict(json.loads(doc)) for doc in docs if doc is not None]
 
     def export(self, q: LogQuery) -> AsyncIterator[LogRecord]:
@@ -560,7 +576,7 @@ class RedisLogStore:
         pipe = self.client.pipeline(transaction=False)
         for hour in hours:
             pipe.hgetall(self.keys.counters(hour))
-        for hour, counts in zip(hours, await pipe.execute(), strict=True):
+        for hour, counts in zip(hours, await self._rt(pipe.execute()), strict=True):
             for field, n in counts.items():
                 _add_field(out, hour, field, int(n))
         for member, n in await self._top_hosts(start, end):
@@ -574,9 +590,10 @@ class RedisLogStore:
         scratch = self.keys.scratch()
         pipe = self.client.pipeline(transaction=False)
         pipe.zunionstore(scratch, days)
+        pipe.expire(scratch, 60)  # gone even if the DEL below never runs
         pipe.zrange(scratch, 0, 19, desc=True, withscores=True)
         pipe.delete(scratch)
-        _, top, _ = await pipe.execute()
+        _, _, top, _ = await self._rt(pipe.execute())
         return top
 
     async def purge(self, older_than: float) -> int:
@@ -586,20 +603,20 @@ class RedisLogStore:
     async def _purge(self, older_than: float) -> int:
         total = 0
         while True:
-            ids = await self.client.zrange(
+            oldest = self.client.zrange(
                 self.keys.time, "(" + repr(older_than), "-inf", byscore=True, desc=True,
                 offset=0, num=_PURGE_CHUNK,
             )  # fmt: skip
+            ids = await self._rt(oldest)
             if not ids:
                 return total
-            docs = await self.client.hmget(self.keys.records, ids)
+            docs = await self._rt(self.client.hmget(self.keys.records, ids))
             args: list[Any] = []
             for rid, doc in zip(ids, docs, strict=True):
                 index = index_keys(self.keys, LogRecord.from_dict(json.loads(doc))) if doc else []
                 args += [rid, len(index), *index]
-            total += await self._scripts["purge"](
-                keys=[self.keys.records, self.keys.time], args=args
-            )
+            keys = [self.keys.records, self.keys.time]
+            total += await self._rt(self._scripts["purge"](keys=keys, args=args))
 
     async def run_retention(self, interval_s: float = 3600.0) -> None:
         """Purge records past `retention_days` every `interval_s` seconds, until cancelled."""
@@ -617,7 +634,7 @@ class RedisLogStore:
         return {
             "store": "redis-cluster" if self.cluster else "redis",
             "redis": "down" if self._down else "up",
-            "queue_depth": 0,
+            "queue_depth": sum(len(job.records) for job in self._pending),
             "spool_size": self.spool.size(),
             "persistence": self._persistence,
         }
@@ -638,10 +655,13 @@ class RedisLogStore:
 
     async def _replay_loop(self) -> None:
         """While running: probe Redis when down, replay the spool when it holds anything."""
+        last_probe = time.monotonic()
         while True:
             await asyncio.sleep(self._retry_interval)
-            if self._down and not await self._probe():
-                continue
+            if self._down or time.monotonic() - last_probe > _PROBE_INTERVAL:
+                last_probe = time.monotonic()
+                if not await self._probe():
+                    continue
             if self.spool.size():
                 try:
                     await self.replay()

@@ -35,6 +35,7 @@ from meetguard.store.base import (
     LogRecord,
     StoreError,
     check_counters,
+    check_record,
     check_stats_range,
     export_by_pages,
     page_from,
@@ -450,6 +451,7 @@ class _Readers:
         self._all: list[sqlite3.Connection] = []
         self._executor = ThreadPoolExecutor(size, thread_name_prefix="meetguard-sqlite-read")
         self._size = size
+        self._closed = False
 
     def open(self) -> None:
         for _ in range(self._size):
@@ -461,6 +463,8 @@ class _Readers:
 
     async def run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run `fn(conn)` on a pooled read-only connection, off the event loop."""
+        if self._closed or not self._all:
+            raise StoreError("store-closed", "the log store is not started (or closed)")
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
 
     def _call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -473,6 +477,7 @@ class _Readers:
             self._pool.put(conn)
 
     def close(self) -> None:
+        self._closed = True
         self._executor.shutdown(wait=True)
         for conn in self._all:
             conn.close()
@@ -527,8 +532,9 @@ class SQLiteLogStore:
     async def append(self, records: Sequence[LogRecord]) -> None:
         """Store records; returns after the transaction holding them has committed."""
         if records:
-            batch = list(records)
-            await self._writer.submit(None, batch)
+            for record in records:
+                check_record(record)
+            await self._writer.submit(None, list(records))
 
     async def count(self, counters: Mapping[str, int], *, ts: float | None = None) -> None:
         """Add to the counters of verdicts not stored one by one (committed on return)."""
