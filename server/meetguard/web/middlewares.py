@@ -34,6 +34,9 @@ class Caller:
     user: str | None
 
 
+CALLER = web.RequestKey("caller", Caller)
+
+
 def requires(role: Role | None) -> Callable[[Handler], Handler]:
     """Mark a handler with the role it needs (None: open, like /healthz)."""
     def mark(handler: Handler) -> Handler:
@@ -43,7 +46,7 @@ def requires(role: Role | None) -> Callable[[Handler], Handler]:
 
 
 def caller(request: web.Request) -> Caller:
-    return request["meetguard.caller"]
+    return request[CALLER]
 
 
 def problem_response(request: web.Request, slug: str, detail: str = "",
@@ -122,7 +125,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if credential.role is not role:
         raise ProblemError("forbidden", f"a {credential.role.value} key cannot use this route")
     install = install_id(request.headers, credential.name)
-    request["meetguard.caller"] = Caller(credential, install, user_label(request.headers))
+    request[CALLER] = Caller(credential, install, user_label(request.headers))
     if role is Role.CLIENT:
         await _rate_limit(service, f"{credential.name}/{install}")
     return await handler(request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from urllib.parse import unquote
 from collections.abc import Mapping
 from typing import Any
 
@@ -108,12 +109,13 @@ def install_id(headers: Mapping[str, str], fallback: str) -> str:
 
 
 def user_label(headers: Mapping[str, str]) -> str | None:
+    """The optional user label: percent-encoded UTF-8 (browsers only send Latin-1 headers)."""
     value = headers.get("X-MeetGuard-User")
     if value is None:
         return None
-    if len(value) > 128:
+    if len(value) > 3 * 128:
         raise ProblemError("invalid-request", "X-MeetGuard-User is longer than 128 characters")
-    return printable(value) or None
+    return printable(unquote(value, errors="replace"))[:128] or None
 
 
 def printable(text: str) -> str:
