@@ -47,12 +47,20 @@ class RuleSet:
         if self.rules is None:
             return []
         try:
-            matches = self.rules.match(data=data, externals=dict(externals), timeout=timeout)
+            matches = self.rules.match(data=data, externals=dict(externals), timeout=timeout,
+                                       warnings_callback=_keep_scanning)
         except yara.TimeoutError as exc:
             raise ScanError(f"signature scan timed out after {timeout} s") from exc
         except yara.Error as exc:
             raise ScanError(f"signature scan failed: {exc}") from exc
         return [self.reasons[m.rule] for m in matches]
+
+
+def _keep_scanning(_kind: int, _detail: object) -> int:
+    """Without a warnings callback, yara-python aborts a scan when one string matches too often
+    ("internal error: 30"): a file of a few MB of "http://" would then skip content scanning
+    at will. Continuing gives the full result."""
+    return yara.CALLBACK_CONTINUE
 
 
 def compile_rules(

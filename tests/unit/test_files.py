@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from meetguard.classify import Classifier, FileFacts, ScanResult, file_name_reasons
+from meetguard.classify import Classifier, FileFacts, ScanResult, file_name_reasons, scan_bytes
 from meetguard.policy import Policy
 from meetguard.verdict import Code, Reason, Severity, Text
 
@@ -73,3 +73,18 @@ def test_scan_reasons_decide_the_action(classifier: Classifier) -> None:
     verdict = classifier.file(FileFacts("4" * 64, 68, "eicar.com.txt"), ScanResult((hit,)))
     assert verdict.rules == ["eicar_test_file"] and verdict.action.value == "block"
     assert verdict.scanned is True
+
+
+def test_a_flood_of_one_string_cannot_switch_scanning_off(policy: Policy) -> None:
+    """yara-python aborts a scan when one string matches over a million times, unless told to
+    go on: an attacker could pad a file to skip every rule."""
+    from tests.support.samples import eicar
+
+    result = scan_bytes(policy, eicar() + b" " + b"http://" * 1_500_000, "notes.txt")
+    assert result.error is None
+    assert "EICAR_Test_File" in [r.rule for r in result.reasons]
+
+
+def test_a_file_over_the_scan_limit_is_unverifiable(policy: Policy) -> None:
+    result = scan_bytes(policy, b"\0" * (policy.files.max_scan_bytes + 1), "big.bin")
+    assert result.error is not None and "larger than" in result.error
