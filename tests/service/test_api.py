@@ -8,8 +8,8 @@ import io
 import json
 import shutil
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema
 import pytest

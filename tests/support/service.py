@@ -53,7 +53,7 @@ class ServiceProcess:
         return self
 
     def wait_ready(self, timeout: float) -> None:
-        import urllib.request  # noqa: PLC0415 (a plain blocking probe)
+        import urllib.request
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

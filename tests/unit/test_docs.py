@@ -12,7 +12,7 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=[s.name for s in SETTINGS])
-def test_every_setting_is_documented(setting) -> None:  # noqa: ANN001
+def test_every_setting_is_documented(setting) -> None:
     row = f"| `{setting.name}` | `{setting.env}` |"
     assert row in README, f"README has no row for {setting.name}"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from urllib.parse import unquote
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from .problems import ProblemError
 
@@ -115,6 +115,8 @@ def user_label(headers: Mapping[str, str]) -> str | None:
         return None
     if len(value) > 3 * 128:
         raise ProblemError("invalid-request", "X-MeetGuard-User is longer than 128 characters")
+    # Raw bytes that are not UTF-8 arrive as lone surrogates, which no store can encode.
+    value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return printable(unquote(value, errors="replace"))[:128] or None
 
 
