@@ -2,7 +2,8 @@
 
 Works with one redis-server (`redis://`, `rediss://`) and with Redis Cluster
 (`redis+cluster://`, `rediss+cluster://`). Every key of the log carries the hash tag `{prefix}`,
-so the multi-key scripts below touch one slot only.
+so the multi-key scripts below touch one slot only: in a Cluster the log lives on the node that
+owns that slot, while scan-cache and rate-limit keys spread over every node.
 
 Log layout (prefix `mg`):
 - `{mg}:rec` hash id -> record JSON (HSETNX: appending an id again changes nothing);
@@ -11,7 +12,8 @@ Log layout (prefix `mg`):
   the host and each parent domain), so a query scans the most selective index;
 - `{mg}:c:<hour>` hash of counters per hour (`class:warned`, `code:impersonation`, …) and
   `{mg}:h:<day>` sorted set of `class<TAB>host` per day, both expiring after the retention.
-One record with its indexes costs about 1 KB of Redis memory.
+A record of ~400 bytes costs ~1.7 KB of Redis memory with its index entries (1M records: ~1.7 GB),
+so size `retention_days` to the server's memory.
 
 When Redis is unreachable, `append` and `count` write to the local `Spool` instead (no waiting on
 Redis again until a background task sees it back); that task replays the spool once Redis
