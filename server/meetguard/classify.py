@@ -42,12 +42,22 @@ _ECHO_LIMIT = 2048  # how much of an invalid input is echoed back (and logged)
 _WEB_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp"})
 _LOCAL_FILE_HOSTS = frozenset({"", "localhost"})
 
-_QUIRK_REASONS: dict[Quirk, tuple[Severity, str]] = {
-    Quirk.USERINFO: (Severity.HIGH, "text before '@' hides the real site, which is after it"),
-    Quirk.ENCODED_HOST: (Severity.HIGH, "the site name is written in percent-encoding"),
-    Quirk.NUMERIC_HOST: (Severity.HIGH, "the address is an IP number written in disguise"),
-    Quirk.BACKSLASH: (Severity.MEDIUM, "backslashes that the browser reads as slashes"),
-    Quirk.WHITESPACE: (Severity.MEDIUM, "hidden tabs or line breaks inside the link"),
+_QUIRK_REASONS: dict[Quirk, tuple[Severity, Text]] = {
+    Quirk.USERINFO: (Severity.HIGH, Text(
+        "text before '@' hides the real site, which is after it",
+        "phần chữ trước '@' che giấu trang thật, nằm sau dấu '@'")),
+    Quirk.ENCODED_HOST: (Severity.HIGH, Text(
+        "the site name is written in percent-encoding",
+        "tên trang được viết bằng mã hoá phần trăm (%)")),
+    Quirk.NUMERIC_HOST: (Severity.HIGH, Text(
+        "the address is an IP number written in disguise",
+        "địa chỉ là một số IP được viết ngụy trang")),
+    Quirk.BACKSLASH: (Severity.MEDIUM, Text(
+        "backslashes that the browser reads as slashes",
+        "dấu gạch ngược mà trình duyệt hiểu là dấu gạch chéo")),
+    Quirk.WHITESPACE: (Severity.MEDIUM, Text(
+        "hidden tabs or line breaks inside the link",
+        "ký tự tab hoặc xuống dòng ẩn bên trong liên kết")),
 }
 
 
@@ -63,25 +73,27 @@ def classify_link(policy: Policy, raw: str) -> LinkVerdict:
         parsed = parse_url(raw, max_length=policy.links.max_url_length)
     except InvalidUrl as exc:
         shown = redact_text(raw, policy.secrets.redact_params) if isinstance(raw, str) else ""
-        return invalid_link_verdict(policy, shown, exc.detail)
+        return invalid_link_verdict(policy, shown, Text(exc.detail, exc.vi))
     unwrapped = unwrap(parsed, policy.wrappers, max_depth=policy.links.max_unwrap_depth,
                        max_length=policy.links.max_url_length)
     url = unwrapped.url
     reasons: list[Reason] = []
     if unwrapped.too_deep:
-        reasons.append(reason(Code.DECEPTIVE_URL, Severity.HIGH,
-                              detail=f"wrapped in more than {policy.links.max_unwrap_depth} "
-                                     "redirectors"))
+        depth = policy.links.max_unwrap_depth
+        reasons.append(reason(Code.DECEPTIVE_URL, Severity.HIGH, detail=Text(
+            f"wrapped in more than {depth} redirectors",
+            f"được bọc qua hơn {depth} lớp chuyển hướng")))
     if unwrapped.undecodable:
         reasons.append(reason(Code.DECEPTIVE_URL, Severity.MEDIUM, rule=unwrapped.undecodable,
-                              detail="a redirector whose destination cannot be read"))
+                              detail=Text("a redirector whose destination cannot be read",
+                                          "một lớp chuyển hướng không đọc được địa chỉ đích")))
     platform = _scheme_and_host_signals(policy, url, reasons)
     reasons.extend(_link_content_signals(policy, url, platform))
     hops = tuple(Hop(wrapper, host) for wrapper, host in unwrapped.hops)
     return _link_verdict(policy, raw, url, platform, reasons, hops)
 
 
-def invalid_link_verdict(policy: Policy, shown: str, detail: str) -> LinkVerdict:
+def invalid_link_verdict(policy: Policy, shown: str, detail: Text) -> LinkVerdict:
     """What a link no browser would open gets: class unknown, action block."""
     return LinkVerdict(
         url=shown[:_ECHO_LIMIT],
@@ -116,8 +128,9 @@ def _scheme_and_host_signals(
         return None
     if scheme not in _WEB_SCHEMES:
         # blob:, and custom schemes that launch some application.
-        reasons.append(reason(Code.DANGEROUS_SCHEME, Severity.MEDIUM,
-                              detail=f"{scheme}: opens something other than a web page"))
+        reasons.append(reason(Code.DANGEROUS_SCHEME, Severity.MEDIUM, detail=Text(
+            f"{scheme}: opens something other than a web page",
+            f"{scheme}: mở một thứ khác không phải trang web")))
         return None
     return _host_signals(policy, url, reasons)
 
@@ -125,10 +138,11 @@ def _scheme_and_host_signals(
 def _file_scheme_reason(url: ParsedUrl) -> Reason:
     if url.host not in _LOCAL_FILE_HOSTS:
         # Opening \\host\share makes Windows send the person's password hash to that host.
-        return reason(Code.DANGEROUS_SCHEME, Severity.CRITICAL,
-                      detail=f"a file on another computer ({url.host}), which can leak your "
-                             "Windows password")
-    return reason(Code.DANGEROUS_SCHEME, Severity.MEDIUM, detail="a file on this computer")
+        return reason(Code.DANGEROUS_SCHEME, Severity.CRITICAL, detail=Text(
+            f"a file on another computer ({url.host}), which can leak your Windows password",
+            f"một tệp trên máy tính khác ({url.host}), có thể làm lộ mật khẩu Windows của bạn"))
+    return reason(Code.DANGEROUS_SCHEME, Severity.MEDIUM,
+                  detail=Text("a file on this computer", "một tệp trên máy tính này"))
 
 
 def _host_signals(policy: Policy, url: ParsedUrl, reasons: list[Reason]) -> Platform | None:
@@ -154,8 +168,11 @@ def _lookalike_reason(
     severity = Severity.CRITICAL if lookalike.critical else Severity.HIGH
     if lookalike.how == "subdomain":
         return reason(Code.DECEPTIVE_URL, severity, rule=f"lookalike:{lookalike.owner}",
-                      detail=f"{imitated} ({lookalike.imitated}) is only part of the name of "
-                             f"another site, {registered}")
+                      detail=Text(
+                          f"{imitated} ({lookalike.imitated}) is only part of the name of "
+                          f"another site, {registered}",
+                          f"{imitated} ({lookalike.imitated}) chỉ là một phần tên của "
+                          f"một trang khác, {registered}"))
     return reason(Code.IMPERSONATION, severity, rule=f"lookalike:{lookalike.owner}",
                   name=url.display_host, platform=imitated)
 
@@ -191,7 +208,7 @@ def _secrets_in(policy: Policy, url: ParsedUrl, platform: Platform | None) -> li
     if url.fragment and "=" in url.fragment:
         found += [n for n in secret_params_in(url.fragment, names) if n not in found]
     if url.password:
-        found.append("password before '@'")
+        found.append("user:password@")
     return found
 
 
@@ -292,19 +309,22 @@ class ScanResult:
     """The outcome of running the file rules over the bytes: reasons, or why it could not run."""
 
     reasons: tuple[Reason, ...] = ()
-    error: str | None = None
+    error: Text | None = None
 
 
 def scan_bytes(policy: Policy, data: bytes, filename: str, mime: str = "") -> ScanResult:
     """Run the file rules over `data` (blocking: the service calls it in an executor)."""
     if len(data) > policy.files.max_scan_bytes:
-        return ScanResult(error=f"larger than the {policy.files.max_scan_bytes} bytes scanned")
+        limit = policy.files.max_scan_bytes
+        return ScanResult(error=Text(f"the file is larger than the {limit} bytes scanned",
+                                     f"tệp lớn hơn giới hạn quét {limit} byte"))
     externals = {"filename": filename, "extension": _extension(filename), "mime": mime}
     try:
         found = policy.file_rules.match(data, externals,
                                         timeout=policy.files.scan_timeout_seconds)
     except ScanError as exc:
-        return ScanResult(error=str(exc))
+        return ScanResult(error=Text(f"the file could not be scanned ({exc})",
+                                     f"không quét được tệp ({exc})"))
     return ScanResult(tuple(found))
 
 
@@ -384,8 +404,9 @@ def file_name_reasons(policy: Policy, filename: str) -> list[Reason]:
     name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     if any(c in _BIDI_CONTROLS for c in name):
         shown = "".join(c for c in name if c not in _BIDI_CONTROLS)
-        return [reason(Code.DANGEROUS_FILE_TYPE, Severity.CRITICAL, name=shown,
-                       detail="its name hides its real type with right-to-left characters")]
+        return [reason(Code.DANGEROUS_FILE_TYPE, Severity.CRITICAL, name=shown, detail=Text(
+            "its name hides its real type with right-to-left characters",
+            "tên tệp dùng ký tự viết từ phải sang trái để che giấu loại thật"))]
     ext = _extension(name)
     kind = policy.files.dangerous_extensions.get(ext)
     if kind is None:
@@ -394,8 +415,10 @@ def file_name_reasons(policy: Policy, filename: str) -> list[Reason]:
     decoy = _extension(stem.rstrip(" ._\u00a0"))
     padded = stem != stem.rstrip(" \u00a0") or "   " in stem
     if decoy in policy.files.document_extensions or padded:
-        return [reason(Code.DANGEROUS_FILE_TYPE, Severity.CRITICAL, name=name,
-                       detail=f"a {kind} disguised as .{decoy or 'a document'}")]
+        disguise = f".{decoy}" if decoy else "a document"
+        return [reason(Code.DANGEROUS_FILE_TYPE, Severity.CRITICAL, name=name, detail=Text(
+            f"{kind.en} disguised as {disguise}",
+            f"{kind.vi} ngụy trang thành {disguise if decoy else 'tài liệu'}"))]
     return [reason(Code.DANGEROUS_FILE_TYPE, Severity.HIGH, name=name, detail=kind)]
 
 

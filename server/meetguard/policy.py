@@ -101,7 +101,7 @@ class LinkSettings:
 class FileSettings:
     max_scan_bytes: int = 32 * 1024 * 1024
     scan_timeout_seconds: int = 10
-    dangerous_extensions: Mapping[str, str] = field(default_factory=dict)
+    dangerous_extensions: Mapping[str, Text] = field(default_factory=dict)
     document_extensions: frozenset[str] = frozenset()
 
 
@@ -549,10 +549,19 @@ def _file_settings(doc: Mapping[str, Any]) -> FileSettings:
     return FileSettings(
         max_scan_bytes=_positive(doc, "max_scan_bytes", base.max_scan_bytes),
         scan_timeout_seconds=_positive(doc, "scan_timeout_seconds", base.scan_timeout_seconds),
-        dangerous_extensions={k.lower(): str(v) for k, v in
+        dangerous_extensions={k.lower(): _text(v) for k, v in
                               doc.get("dangerous_extensions", {}).items()},
         document_extensions=frozenset(e.lower() for e in doc.get("document_extensions", [])),
     )
+
+
+def _text(value: object) -> Text:
+    """A description in both languages: `["English", "Tiếng Việt"]`, or one string for both."""
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return Text(value[0], value[1])
+    if isinstance(value, str):
+        return Text(value, value)
+    raise ValueError(f"{value!r} must be a string or [english, vietnamese]")
 
 
 def _secrets(doc: Mapping[str, Any]) -> Secrets:

@@ -58,9 +58,10 @@ class InvalidUrl(ValueError):
 
     code = "invalid-url"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, vi: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.vi = vi or detail
 
 
 class ParsedUrl(NamedTuple):
@@ -104,16 +105,16 @@ def parse_url(
     'file://fileserver/share/invite.lnk'
     """
     if not isinstance(raw, str):
-        raise InvalidUrl("not text")
+        raise InvalidUrl("not text", "không phải văn bản")
     if len(raw) > max_length:
-        raise InvalidUrl(f"longer than {max_length} characters")
+        raise InvalidUrl(f"longer than {max_length} characters", f"dài hơn {max_length} ký tự")
     text = raw.strip(_C0_SPACE)
     quirks: set[Quirk] = set()
     if "\t" in text or "\n" in text or "\r" in text:
         quirks.add(Quirk.WHITESPACE)
         text = text.replace("\t", "").replace("\n", "").replace("\r", "")
     if not text and base is None:
-        raise InvalidUrl("empty")
+        raise InvalidUrl("empty", "trống")
     if base is None:
         text = _recognise_non_urls(text, quirks)
     return _from_ada(text, base, quirks)
@@ -134,7 +135,8 @@ def _recognise_non_urls(text: str, quirks: set[Quirk]) -> str:
         quirks.add(Quirk.BARE_HOST)
         return "http://" + text
     if scheme is None:
-        raise InvalidUrl("no scheme and not a host name")
+        raise InvalidUrl("no scheme and not a host name",
+                         "không có giao thức và không phải tên miền")
     return text
 
 
@@ -154,14 +156,15 @@ def _from_ada(text: str, base: str | None, quirks: set[Quirk]) -> ParsedUrl:
         data = text.encode("utf-8")
         base_data = base.encode("utf-8") if base is not None else b""
     except UnicodeEncodeError:
-        raise InvalidUrl("the link is not valid text") from None
+        raise InvalidUrl("the link is not valid text",
+                         "liên kết không phải văn bản hợp lệ") from None
     if base is None:
         handle = _lib.ada_parse(data, len(data))
     else:
         handle = _lib.ada_parse_with_base(data, len(data), base_data, len(base_data))
     try:
         if not _lib.ada_is_valid(handle):
-            raise InvalidUrl("the browser cannot parse it")
+            raise InvalidUrl("the browser cannot parse it", "trình duyệt không đọc được")
         parts = _lib.ada_get_components(handle)
         href = _ada_str(_lib.ada_get_href(handle))  # always ASCII: byte offsets = char offsets
         hostname = _ada_str(_lib.ada_get_hostname(handle))
@@ -224,9 +227,11 @@ def _check_punycode(hostname: str) -> None:
         try:
             decoded = label[4:].encode("ascii").decode("punycode")
         except (UnicodeError, ValueError):
-            raise InvalidUrl(f"the host label {label!r} is not valid punycode") from None
+            raise InvalidUrl(f"the host label {label!r} is not valid punycode",
+                             f"nhãn tên miền {label!r} không phải punycode hợp lệ") from None
         if not decoded or decoded.isascii() or ada_url.idna_to_ascii(decoded) != label.encode():
-            raise InvalidUrl(f"the host label {label!r} is not a valid internationalised name")
+            raise InvalidUrl(f"the host label {label!r} is not a valid internationalised name",
+                             f"nhãn tên miền {label!r} không phải tên quốc tế hợp lệ")
 
 
 def _authority_quirks(text: str, hostname: str, kind: HostKind) -> set[Quirk]:

@@ -87,13 +87,17 @@ class Text(NamedTuple):
 
     en: str
     vi: str
-    params: tuple[tuple[str, str], ...] = ()
+    params: tuple[tuple[str, Any], ...] = ()
 
     def get(self, lang: str) -> str:
         template = self.vi if lang == "vi" else self.en
-        return template.format_map(_Blank(self.params)) if self.params else template
+        if not self.params:
+            return template
+        # A parameter may itself be a Text: it is read in the same language.
+        values = {k: v.get(lang) if isinstance(v, Text) else v for k, v in self.params}
+        return template.format_map(_Blank(values))
 
-    def format(self, **params: str) -> Text:
+    def format(self, **params: str | Text) -> Text:
         return Text(self.en, self.vi, tuple(params.items()))
 
 
@@ -278,7 +282,7 @@ MESSAGES: dict[Code, Text] = {
 
 
 def reason(
-    code: Code, severity: Severity, *, rule: str | None = None, **params: str
+    code: Code, severity: Severity, *, rule: str | None = None, **params: str | Text
 ) -> Reason:
     """A reason with the built-in message for `code`, filled with `params`.
 

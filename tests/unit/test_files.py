@@ -87,4 +87,4 @@ def test_a_flood_of_one_string_cannot_switch_scanning_off(policy: Policy) -> Non
 
 def test_a_file_over_the_scan_limit_is_unverifiable(policy: Policy) -> None:
     result = scan_bytes(policy, b"\0" * (policy.files.max_scan_bytes + 1), "big.bin")
-    assert result.error is not None and "larger than" in result.error
+    assert result.error is not None and "larger than" in result.error.en

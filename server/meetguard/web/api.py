@@ -107,7 +107,7 @@ def link_record(verdict: LinkVerdict, ts: float, context: str | None, who: Calle
         context=context, verdict_class=verdict.verdict_class.value,
         action=verdict.action.value, platform=verdict.platform, host=verdict.host or None,
         # An invalid link has no target: keep what was sent (secrets redacted, bounded).
-        target=verdict.target or verdict.url[:2048] or None,
+        target=verdict.target or printable(verdict.url[:2048]) or None,
         codes=tuple(verdict.codes), rules=tuple(verdict.rules),
         policy_version=verdict.policy_version,
         detail={"key": who.credential.name,
@@ -146,7 +146,7 @@ def scan_from_cache(data: dict[str, Any] | None) -> ScanResult | None:
 
 def _file_facts(obj: dict[str, Any], sha: str, max_url: int) -> FileFacts:
     filename = printable(string(obj, "filename", max_length=MAX_FILENAME) or "")
-    mime = string(obj, "mime", max_length=MAX_MIME) or ""
+    mime = printable(string(obj, "mime", max_length=MAX_MIME) or "")
     source = string(obj, "source_url", max_length=max_url)
     return FileFacts(sha, size(obj, "size"), filename, mime, source)
 
@@ -241,7 +241,8 @@ async def _hash_and_scan(service: Service, policy: Policy, data: bytes,
             return await asyncio.wait_for(asyncio.shield(work), timeout=limit)
         except TimeoutError:
             digest = hashlib.sha256(data).hexdigest()
-            return digest, ScanResult(error=f"the scan did not finish in {limit} s")
+            return digest, ScanResult(error=Text(f"the scan did not finish in {limit} s",
+                                                 f"quá trình quét không xong trong {limit} giây"))
     finally:
         service.scan_slots.release()
 
@@ -249,7 +250,7 @@ async def _hash_and_scan(service: Service, policy: Policy, data: bytes,
 def _hash_then_scan(policy: Policy, data: bytes, facts: FileFacts) -> tuple[str, ScanResult]:
     digest = hashlib.sha256(data).hexdigest()
     if digest != facts.sha256:
-        return digest, ScanResult(error="hash mismatch")
+        return digest, ScanResult(error=Text("hash mismatch", "mã băm không khớp"))
     return digest, scan_bytes(policy, data, facts.filename, facts.mime)
 
 
@@ -312,7 +313,7 @@ def _event_record(service: Service, event: dict[str, Any], index: int, now: floa
 def _event_target(verdict: LinkVerdict | None, url: str | None) -> str | None:
     if verdict is None:
         return None
-    return verdict.target or (url or "")[:2048] or None
+    return verdict.target or printable((url or "")[:2048]) or None
 
 
 def _redacted(detail: dict[str, Any], service: Service) -> dict[str, Any]:
