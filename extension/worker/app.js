@@ -66,7 +66,7 @@ export function createWorker(ext) {
       if (!canContinue(verdict)) throw new Error('policy does not allow continuing to this destination');
       await core.rememberOverride(url, verdict);
       await ext.tabs.update(tab.id, { url });
-      await core.report({ type: 'override', url: verdict.target, verdict_id: verdict.id ?? undefined, context: 'click', detail: { host: verdict.host, class: verdict.class, action: verdict.action, reasons: verdict.reasons.map((r) => r.code) } }).catch(() => {});
+      await core.report({ type: 'override', url: verdict.target, verdict_id: verdict.id ?? undefined, context: 'click', detail: { host: verdict.host, class: verdict.class, action: verdict.action, reasons: verdict.reasons.map((r) => r.code).join(',') } }).catch(() => {});
       return true;
     },
     'file-verdict': async ({ token }) => ({ report: await downloads.fileReport(token), lang: (await state.ensure()).lang }),

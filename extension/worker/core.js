@@ -53,14 +53,25 @@ export function createCore(ext, state) {
     },
   });
 
+  /**
+   * Sends a batch of queued events. An event the service refuses (400) is dropped on its own,
+   * so one bad event cannot hold the queue forever; any other failure keeps the batch queued.
+   */
+  async function sendEvents(batch, dropped) {
+    const events = dropped ? [...batch, { type: 'unverifiable', ts: now(), detail: { dropped_events: dropped } }] : batch;
+    try {
+      await client.sendEvents(events);
+    } catch (e) {
+      if (e?.kind !== 'bad-request') throw e;
+      for (const event of events) await client.sendEvents([event]).catch((one) => { if (one?.kind !== 'bad-request') throw one; });
+    }
+  }
+
   let flushing = null;
   function flushSoon() {
     flushing ??= (async () => {
       try {
-        while ((await queue.drain(async (batch, dropped) => {
-          const events = dropped ? [...batch, { type: 'unverifiable', ts: now(), detail: { dropped_events: dropped } }] : batch;
-          await client.sendEvents(events);
-        })) > 0);
+        while ((await queue.drain(sendEvents)) > 0);
       } catch (e) {
         decider.report(e);
       } finally {

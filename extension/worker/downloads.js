@@ -76,7 +76,7 @@ export function createDownloads(ext, state, core) {
     const { verdict, sha256, filename } = result;
     if (!mustRemove(verdict)) return resume(item.id);
     await remove(item.id);
-    await core.report({ type: 'download-removed', url: redacted(url), verdict_id: verdict.id ?? undefined, sha256, filename, detail: { class: verdict.class, action: verdict.action, reasons: (verdict.reasons ?? []).map((r) => r.code) } });
+    await core.report({ type: 'download-removed', url: redacted(url), verdict_id: verdict.id ?? undefined, sha256, filename, detail: { class: verdict.class, action: verdict.action, reasons: (verdict.reasons ?? []).map((r) => r.code).join(',') } });
     await tellUser({ kind: 'removed', filename, url, sha256, verdict });
   }
 

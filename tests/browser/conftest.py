@@ -35,8 +35,8 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def service(tmp_path_factory):
     if not harness.serve_available():
-        pytest.skip(
-            "`meetguard serve` is not in this checkout yet: the browser tests need the real service"
+        pytest.fail(
+            "`meetguard serve` is not available: the browser tests need the real service"
         )
     svc = harness.Service(tmp_path_factory.mktemp("service")).start()
     yield svc

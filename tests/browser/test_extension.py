@@ -177,7 +177,7 @@ def test_typed_navigation_to_lookalike_is_checked_by_the_worker(open_browser, pr
         page = ctx.new_page()
         with contextlib.suppress(PlaywrightError):  # the worker replaces this navigation
             page.goto("https://zo0m-us.com/j/5551234567", wait_until="commit")
-        page.wait_for_url(WARNING_PAGE, timeout=10_000)
+        expect(page).to_have_url(WARNING_PAGE, timeout=10_000)
         expect(page.locator("html")).to_have_attribute(
             "data-meetguard-class", "unknown", timeout=10_000
         )
