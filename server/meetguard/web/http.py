@@ -16,11 +16,17 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         raise ProblemError("body-too-large", f"the body may be at most {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > limit:
-            raise ProblemError("body-too-large", f"the body may be at most {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise ProblemError("body-too-large", f"the body may be at most {limit} bytes")
+            chunks.append(chunk)
+    except web.RequestPayloadError:  # e.g. a Content-Encoding the body does not have
+        # aiohttp drops the connection after this answer: say so, so it is not reused.
+        raise ProblemError("invalid-request", "the body cannot be read: check its "
+                           "Content-Encoding and framing",
+                           headers={"Connection": "close"}) from None
     return b"".join(chunks)
 
 

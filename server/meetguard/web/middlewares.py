@@ -97,8 +97,11 @@ async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
         status = response.status
         return response
-    except web.HTTPException as exc:
-        status = exc.status
+    except (web.HTTPException, ProblemError) as exc:
+        status = exc.status  # the status `problems` (outside) will answer with
+        raise
+    except StoreError as exc:
+        status = PROBLEMS[_STORE_SLUGS.get(exc.code, "store-unavailable")][0]
         raise
     finally:
         route = request.match_info.route.resource
