@@ -268,6 +268,7 @@ async def test_bad_stats_ranges_are_refused(store: LogStore) -> None:
 
 
 async def test_health_reports_the_store(store: LogStore) -> None:
+    assert isinstance(store, LogStore)
     health = store.health()
     assert health["store"] in ("sqlite", "redis", "redis-cluster")
     assert health["spool_size"] == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tests.support.redis import RedisClusterNodes, RedisServer
 
-from meetguard.store.base import LogQuery, LogRecord, StoreError
+from meetguard.store.base import LogQuery, LogRecord, SharedState, StoreError
 from meetguard.store.redis import RedisLogStore, RedisState
 from meetguard.store.spool import Spool
 
@@ -197,6 +197,7 @@ async def two_states(shared_url: str) -> AsyncIterator[tuple[RedisState, RedisSt
 
 async def test_scan_cache_is_shared(two_states: tuple[RedisState, RedisState]) -> None:
     a, b = two_states
+    assert isinstance(a, SharedState)
     sha = "AB" * 32
     assert await b.get_scan(sha) is None
     await a.put_scan(sha, {"action": "block", "rules": ["file_lnk_dropper"]}, ttl=60)
