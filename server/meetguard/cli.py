@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_signatures(commands)
     _add_serve(commands)
     _add_logs(commands)
+    _add_feeds(commands)
     return parser
 
 
@@ -123,6 +124,28 @@ def _add_logs(commands: Any) -> None:
     sub.add_argument("--limit", type=int)
     sub.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
     sub.set_defaults(run=_run_logs)
+
+
+def _add_feeds(commands: Any) -> None:
+    sub = commands.add_parser("feeds", help="import threat feeds into the signatures")
+    from .feeds import FEEDS
+
+    verbs = sub.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    imp = verbs.add_parser(
+        "import", help="import a downloaded feed file (no network)",
+        description="Import a feed file you downloaded into domains/NAME.txt and "
+                    "hashes/NAME.txt of the signatures directory. Re-importing replaces "
+                    "those lists. Reload the service afterwards.")
+    imp.add_argument("kind", choices=tuple(FEEDS), metavar="KIND",
+                     help=f"one of: {', '.join(FEEDS)}")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--signatures", metavar="DIR", type=Path,
+                     help="signatures directory (default: the bundled one)")
+    imp.add_argument("--name", help="list name (file stem); default: the feed's name")
+    imp.add_argument("--merge", action="store_true",
+                     help="add to the existing lists instead of replacing them")
+    imp.add_argument("--format", choices=("table", "json"), default="table")
+    imp.set_defaults(run=_run_feeds_import)
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -224,6 +247,21 @@ def _run_logs(args: argparse.Namespace, out: TextIO) -> int:
         return run_logs(args, out)
     except LogsError as exc:
         raise CliError(f"meetguard logs: {exc}") from None
+
+
+def _run_feeds_import(args: argparse.Namespace, out: TextIO) -> int:
+    from .feeds import FeedError, format_report, import_feed
+
+    directory = args.signatures or default_signatures_dir()
+    try:
+        report = import_feed(args.kind, args.file, directory, name=args.name, merge=args.merge)
+    except FeedError as exc:
+        raise CliError(f"meetguard feeds import: {exc}") from None
+    if args.format == "json":
+        out.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        out.write("\n".join(format_report(report)) + "\n")
+    return EXIT_OK
 
 
 def _run_signatures_check(args: argparse.Namespace, out: TextIO) -> int:
