@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from aiohttp import web
 
 from .. import __version__
@@ -14,7 +16,7 @@ from .openapi import openapi_document
 @requires(None)
 async def healthz(request: web.Request) -> web.Response:
     """The process answers (liveness)."""
-    return json_response({"status": "ok", "version": __version__})
+    return json_response({"status": "ok", "version": __version__, "pid": os.getpid()})
 
 
 @requires(None)
