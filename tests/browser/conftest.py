@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -35,9 +36,7 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def service(tmp_path_factory):
     if not harness.serve_available():
-        pytest.fail(
-            "`meetguard serve` is not available: the browser tests need the real service"
-        )
+        pytest.fail("`meetguard serve` is not available: the browser tests need the real service")
     svc = harness.Service(tmp_path_factory.mktemp("service")).start()
     yield svc
     svc.stop()
@@ -61,6 +60,8 @@ def playwright():
 @pytest.fixture
 def open_browser(playwright, site):
     """open_browser(server_url, **policy) -> context manager of (context, service worker)."""
+    if os.geteuid() != 0:
+        pytest.skip("writing Chromium's enterprise policy (/etc/chromium/policies) needs root")
 
     @contextlib.contextmanager
     def opener(server_url: str, *, wait_policy: bool = True, **policy):

@@ -14,9 +14,7 @@ WARNING_PAGE = re.compile(r"^chrome-extension://[a-p]{32}/pages/warning/warning\
 @pytest.mark.parametrize("mode", ["open", "closed"])
 def test_service_down_follows_fail_mode_and_reports_when_back(open_browser, tmp_path, h, mode):
     if not h.serve_available():
-        pytest.fail(
-            "`meetguard serve` is not available: the browser tests need the real service"
-        )
+        pytest.fail("`meetguard serve` is not available: the browser tests need the real service")
     data = tmp_path / "service"
     data.mkdir()
     service = h.Service(data).start()
