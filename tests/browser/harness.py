@@ -418,6 +418,8 @@ class RecordingProxy:
                 }
                 if body and (self.headers.get("Content-Type") or "").startswith("application/json"):
                     record["json"] = json.loads(body)
+                if "json" in (upstream.getheader("Content-Type") or "") and data:
+                    record["answer"] = json.loads(data)
                 proxy.records.append(record)
                 self.send_response(upstream.status)
                 for k, v in upstream.getheaders():

@@ -231,6 +231,17 @@ def test_eicar_download_is_removed_and_logged_clean_file_kept(open_browser, prox
             return {r["json"]["sha256"] for r in proxy.records if r["path"] == "/v1/files/check"}
 
         assert h.poll(lambda: checked() >= {eicar_sha, clean_sha}), checked()
+        # Bytes go to the service only when it asks for them, and then they do.
+        wanted = {
+            r["json"]["sha256"]
+            for r in proxy.records
+            if r["path"] == "/v1/files/check" and r["answer"]["verdict"].get("content_wanted")
+        }
+        def uploads():
+            return {r["path"].split("/")[3] for r in proxy.records if r["method"] == "PUT"}
+
+        assert h.poll(lambda: uploads() >= wanted), (wanted, uploads())
+        assert uploads() <= wanted
         assert not [
             r for r in service.logs(kind="event", event="download-removed") if clean_sha in str(r)
         ]
