@@ -145,33 +145,42 @@ def time_cli(urls: list[str]) -> tuple[float, float]:
 
 
 def bench_files(policy: Policy) -> None:
+    """`meetguard scan` against `yara` on the same rules and files: end to end, and with each
+    tool's start-up (measured on one tiny file) taken out, which is the scanning itself."""
     yara_cli = shutil.which("yara")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "files"
         folder.mkdir()
         rnd = random.Random(3)
         total = 0
-        for n in range(200):
+        for n in range(400):
             size = rnd.choice([4 << 10, 64 << 10, 512 << 10, 2 << 20])
             data = rnd.randbytes(size)
             if n % 10 == 0:
                 data = b"MZ" + data[2:]
             (folder / f"file{n:03d}.bin").write_bytes(data)
             total += size
+        tiny = Path(tmp) / "tiny.txt"
+        tiny.write_bytes(b"hello\n")
         files = sorted(str(p) for p in folder.iterdir())
-        ours = [sys.executable, "-m", "meetguard.cli", "scan", "--format", "jsonl", *files]
-        ours_s = best_of(3, lambda: _run(ours))
+        ours = [sys.executable, "-m", "meetguard.cli", "scan", "--format", "jsonl"]
+        ours_s = best_of(3, lambda: _run([*ours, *files]))
+        ours_start = best_of(3, lambda: _run([*ours, str(tiny)]))
         print(f"files: {len(files)} files, {total / 2**20:.1f} MiB")
-        print(f"  meetguard scan (end to end, incl. start-up, hashing): {ours_s:.3f} s")
+        print(f"  meetguard scan: {ours_s:.3f} s end to end (hashing included), start-up "
+              f"{ours_start:.3f} s")
         if yara_cli is None:
             print("  yara command line: not installed (apt-get install yara) - no ratio")
             return
         rules = [str(p) for p in sorted((SIGNATURES / "yara" / "file").glob("*.yar"))]
-        theirs = [yara_cli, "-d", "filename=x.bin", "-d", "extension=bin", "-d", "mime=",
-                  "-p", "1", *rules, str(folder)]
-        theirs_s = best_of(3, lambda: _run(theirs))
-        print(f"  yara command line (same rules, same files, 1 thread): {theirs_s:.3f} s")
-        print(f"  ratio meetguard/yara: {ours_s / theirs_s:.2f} (goal <= 1.2)")
+        # Both sides use the machine's cores: yara's default threads, our thread pool.
+        theirs = [yara_cli, "-d", "filename=x.bin", "-d", "extension=bin", "-d", "mime=", *rules]
+        theirs_s = best_of(3, lambda: _run([*theirs, str(folder)]))
+        theirs_start = best_of(3, lambda: _run([*theirs, str(tiny)]))
+        print(f"  yara command line: {theirs_s:.3f} s end to end, start-up {theirs_start:.3f} s")
+        scan_ratio = (ours_s - ours_start) / (theirs_s - theirs_start)
+        print(f"  ratio meetguard/yara: {ours_s / theirs_s:.2f} end to end (Python's own start-up"
+              f" included); scanning alone {scan_ratio:.2f} (goal <= 1.2)")
 
 
 def _run(command: list[str]) -> float:
