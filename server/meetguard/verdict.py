@@ -123,6 +123,14 @@ class Reason(NamedTuple):
         return out
 
 
+def codes_of(reasons: tuple[Reason, ...]) -> list[str]:
+    return [r.code.value for r in reasons]
+
+
+def rules_of(reasons: tuple[Reason, ...]) -> list[str]:
+    return [r.rule for r in reasons if r.rule]
+
+
 class Hop(NamedTuple):
     """One redirector unwrapped on the way to the destination (no URL: it may carry secrets)."""
 
@@ -155,11 +163,11 @@ class LinkVerdict(NamedTuple):
 
     @property
     def codes(self) -> list[str]:
-        return [r.code.value for r in self.reasons]
+        return codes_of(self.reasons)
 
     @property
     def rules(self) -> list[str]:
-        return [r.rule for r in self.reasons if r.rule]
+        return rules_of(self.reasons)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
@@ -195,11 +203,11 @@ class FileVerdict:
 
     @property
     def codes(self) -> list[str]:
-        return [r.code.value for r in self.reasons]
+        return codes_of(self.reasons)
 
     @property
     def rules(self) -> list[str]:
-        return [r.rule for r in self.reasons if r.rule]
+        return rules_of(self.reasons)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {

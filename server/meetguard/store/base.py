@@ -12,14 +12,18 @@ Ordering is newest first by `(ts, id)`; a cursor is an opaque string naming the 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import logging
 import math
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+log = logging.getLogger(__name__)
 
 RECORD_KINDS = ("link", "file", "event")
 MAX_LIMIT = 1000
@@ -364,6 +368,21 @@ def check_stats_range(since: float, until: float, bucket_seconds: int) -> tuple[
     if (end - start) / bucket_seconds > 10_000:
         raise StoreError("invalid-query", "too many buckets: use a larger bucket_seconds")
     return start, end
+
+
+async def retention_loop(
+    purge: Callable[[float], Awaitable[int]], retention_days: int, interval_s: float
+) -> None:
+    """Purge records older than `retention_days` every `interval_s` seconds, until cancelled;
+    a failed purge is logged and tried again next time."""
+    while True:
+        try:
+            n = await purge(time.time() - retention_days * DAY)
+            if n:
+                log.info("retention: purged %d log records", n)
+        except StoreError as exc:
+            log.warning("retention purge failed: %s", exc)
+        await asyncio.sleep(interval_s)
 
 
 async def export_by_pages(

@@ -58,6 +58,7 @@ from meetguard.store.base import (
     host_suffixes,
     normalise_host,
     page_from,
+    retention_loop,
 )
 from meetguard.store.spool import Spool
 from meetguard.store.stats import StatsBuilder
@@ -622,14 +623,7 @@ class RedisLogStore:
 
     async def run_retention(self, interval_s: float = 3600.0) -> None:
         """Purge records past `retention_days` every `interval_s` seconds, until cancelled."""
-        while True:
-            try:
-                n = await self.purge(time.time() - self.retention_days * DAY)
-                if n:
-                    log.info("retention: purged %d log records", n)
-            except StoreError as exc:
-                log.warning("retention purge failed: %s", exc)
-            await asyncio.sleep(interval_s)
+        await retention_loop(self.purge, self.retention_days, interval_s)
 
     def health(self) -> dict:
         """Connection state, spool size and the server's persistence setting."""

@@ -39,6 +39,7 @@ from meetguard.store.base import (
     check_stats_range,
     export_by_pages,
     page_from,
+    retention_loop,
     reversed_host,
 )
 from meetguard.store.stats import StatsBuilder
@@ -568,14 +569,7 @@ class SQLiteLogStore:
 
     async def run_retention(self, interval_s: float = 3600.0) -> None:
         """Purge records past `retention_days` every `interval_s` seconds, until cancelled."""
-        while True:
-            try:
-                n = await self.purge(time.time() - self.retention_days * DAY)
-                if n:
-                    log.info("retention: purged %d log records", n)
-            except StoreError as exc:
-                log.warning("retention purge failed: %s", exc)
-            await asyncio.sleep(interval_s)
+        await retention_loop(self.purge, self.retention_days, interval_s)
 
     def health(self) -> dict:
         """Writer state and queue depth."""
