@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -71,8 +72,6 @@ class PolicyHolder:
 
 
 def _digest(body: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(body).hexdigest()[:12]
 
 
