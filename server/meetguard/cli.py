@@ -122,7 +122,16 @@ def _add_logs(commands: Any) -> None:
     for name in ("action", "platform", "host", "client", "kind", "context", "event"):
         sub.add_argument(f"--{name}")
     sub.add_argument("--limit", type=int)
-    sub.add_argument("--format", choices=("table", "csv", "jsonl"), default="table")
+    sub.add_argument("--format", choices=("table", "csv", "jsonl", "ndjson"), default="table",
+                     help="ndjson is the same as jsonl")
+    sub.add_argument("--follow", "-f", action="store_true",
+                     help="keep printing new records as they arrive (like tail -f); with "
+                          "--syslog, forward them instead")
+    sub.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+                     help="with --follow: how often to look for new records (default 1)")
+    sub.add_argument("--syslog", metavar="TARGET",
+                     help="with --follow: send records to an RFC 5424 syslog receiver, "
+                          "udp://host:514 or tcp://host:601 (JSON payload)")
     sub.set_defaults(run=_run_logs)
 
 

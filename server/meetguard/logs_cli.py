@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import sqlite3
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,6 +26,10 @@ TABLE_COLUMNS = ("time", "kind", "class", "action", "platform", "host", "client"
 
 class LogsError(Exception):
     """A one-line reason the logs could not be read."""
+
+
+class Unreachable(LogsError):
+    """The service could not be reached (`--follow` retries)."""
 
 
 def query_from_args(args: Any) -> dict[str, str]:
@@ -85,7 +91,7 @@ async def remote_records(url: str, token: str, params: dict[str, str]) -> AsyncI
                         if wanted == 0:
                             return
     except aiohttp.ClientError as exc:
-        raise LogsError(f"cannot reach {url}: {exc}") from None
+        raise Unreachable(f"cannot reach {url}: {exc}") from None
 
 
 async def _problem_text(response: Any) -> str:
@@ -142,7 +148,9 @@ def _table_cell(row: dict, column: str) -> str:
 
 def run_logs(args: Any, out: TextIO) -> int:
     params = query_from_args(args)
-    fmt = args.format
+    fmt = "jsonl" if args.format == "ndjson" else args.format
+    if getattr(args, "follow", False) or getattr(args, "syslog", None):
+        return asyncio.run(follow(args, params, fmt, out))
     if args.url:
         if not args.token:
             raise LogsError("--url needs an admin token: --token or $MEETGUARD_ADMIN_TOKEN")
@@ -171,3 +179,71 @@ def _write_chunk(rows: list[dict], fmt: str, out: TextIO, *, header: bool) -> No
         write(rows, fmt, out)
     else:
         write_rows(rows, fmt, out)
+
+
+# -- --follow: tail new records (print them, or forward them to syslog) --------------------------
+
+
+def _fetcher(args: Any, params: dict[str, str]) -> Any:
+    """`fetch(since)`: every matching record at or after `since`, as dicts."""
+    if args.url:
+        if not args.token:
+            raise LogsError("--url needs an admin token: --token or $MEETGUARD_ADMIN_TOKEN")
+
+        async def remote(since: float) -> list[dict]:
+            wanted = {**params, "since": repr(since)}
+            return [row async for row in remote_records(args.url, args.token, wanted)]
+        return remote
+    db = Path(args.db)
+
+    async def local(since: float) -> list[dict]:
+        wanted = {**params, "since": repr(since)}
+        return await asyncio.to_thread(lambda: [r.to_dict() for r in local_records(db, wanted)])
+    return local
+
+
+async def follow(args: Any, params: dict[str, str], fmt: str, out: TextIO) -> int:
+    """Print (or forward) records as they arrive, oldest first, until interrupted.
+
+    Starts now, or at --since (printing what is already there first)."""
+    from .siem import Forwarder, SyslogError, SyslogSender, Tail, parse_target
+    from .web.timeparse import parse_time
+
+    if not args.follow:
+        raise LogsError("--syslog forwards what --follow reads: add --follow")
+    if args.until or args.limit:
+        raise LogsError("--follow reads new records as they come: drop --until and --limit")
+    try:
+        start = parse_time(params.pop("since")) if "since" in params else time.time()
+    except ValueError:
+        raise LogsError("--since must be like 24h, 7d, ISO 8601 or unix seconds") from None
+    fetch = _fetcher(args, params)
+    interval = max(0.05, float(args.interval))
+    if args.syslog:
+        try:
+            sender = SyslogSender(parse_target(args.syslog))
+        except SyslogError as exc:
+            raise LogsError(str(exc)) from None
+        forwarder = Forwarder(fetch, sender, interval=interval)
+        forwarder.tail = Tail(start)
+        try:
+            await forwarder.run()
+        finally:
+            await sender.close()
+        return 0
+    tail = Tail(start)
+    write([], fmt, out)
+    out.flush()
+    failing = False
+    while True:
+        try:
+            rows = tail.accept(await fetch(tail.since()))
+            failing = False
+        except Unreachable as exc:
+            if not failing:
+                print(f"meetguard logs: {exc}; retrying", file=sys.stderr, flush=True)
+            failing, rows = True, []
+        if rows:
+            write_rows(rows, fmt, out)
+            out.flush()
+        await asyncio.sleep(interval)

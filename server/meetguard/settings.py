@@ -86,6 +86,18 @@ def _optional(text: str) -> str | None:
     return value or None
 
 
+def _syslog(text: str) -> str | None:
+    from .siem import SyslogError, parse_target
+
+    value = _optional(text)
+    if value is not None:
+        try:
+            parse_target(value)
+        except SyslogError as exc:
+            raise ValueError(str(exc).removeprefix(f"syslog target {value!r} ")) from None
+    return value
+
+
 MB = 1024 * 1024
 
 SETTINGS: tuple[Setting, ...] = (
@@ -135,6 +147,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("log_level", "info", _choice("debug", "info", "warning", "error"),
             "Level of the service's own JSON log lines on stderr."),
     Setting("access_log", False, _bool, "Log every HTTP request (JSON lines on stderr)."),
+    Setting("session_minutes", 480, _int_range(5, 7 * 24 * 60),
+            "Lifetime of an admin page session (minutes) before signing in again."),
+    Setting("secure_cookies", "auto", _choice("auto", "always"),
+            "Admin page cookie `Secure` flag: auto (when the request came over HTTPS or "
+            "X-Forwarded-Proto says https) or always (behind a TLS proxy that does not say)."),
+    Setting("syslog", None, _syslog,
+            "Forward every log record to a SIEM: udp://host:port or tcp://host:port "
+            "(RFC 5424, JSON payload); unset: off."),
     Setting("config", None, _optional, "A TOML file with any of these settings."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

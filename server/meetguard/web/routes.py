@@ -24,5 +24,8 @@ ROUTES = (
 
 
 def setup_routes(app: web.Application) -> None:
+    from .console import setup_console
+
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
+    setup_console(app)  # the admin page and its private API (not API v1: not in ROUTES)

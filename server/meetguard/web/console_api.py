@@ -1,0 +1,294 @@
+"""The admin page's JSON API (`/admin/api/...`), behind the console session.
+
+Reads (logs, a record, stats, signatures) need a session; actions (sign-out, reload, dry-run)
+also need the session's CSRF token and a same-origin request. Sign-in takes an admin token,
+never a client key.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from ..classify import classify_link
+from ..errors import SignatureError
+from ..store.base import LogQuery, LogRecord, record_id_time
+from ..verdict import Action, Code, VerdictClass
+from .admin_api import CSV_COLUMNS, csv_cell, log_query
+from .app import SERVICE
+from .auth import Role
+from .console import (
+    CONSOLE,
+    SESSION,
+    clear_session_cookie,
+    same_origin,
+    set_session_cookie,
+    signed_in,
+)
+from .http import json_response, read_json
+from .middlewares import requires
+from .problems import ProblemError
+from .timeparse import parse_time
+from .validate import CONTEXTS, EVENT_TYPES
+
+EXPORT_CHUNK = 1000
+MAX_TOKEN = 4096
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+# -- session -------------------------------------------------------------------------------------
+
+
+@requires(None)
+async def sign_in(request: web.Request) -> web.Response:
+    """Exchange an admin token for a session cookie; client keys are refused."""
+    service = request.app[SERVICE]
+    sessions = request.app[CONSOLE].sessions
+    address = request.remote or "?"
+    if not same_origin(request):
+        raise ProblemError("forbidden", "cross-site sign-in refused")
+    if sessions.throttled(address):
+        raise ProblemError("rate-limited", "too many failed sign-ins: wait ten minutes",
+                           headers={"Retry-After": "600"})
+    body = await read_json(request, 16 * 1024)
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
+        raise ProblemError("invalid-request", "/token must be the admin token (a string)")
+    credential = service.keys.identify(token.strip())
+    if credential is None:
+        sessions.failed(address)
+        raise ProblemError("unauthorized", "this token is not an admin token of this service")
+    if credential.role is not Role.ADMIN:
+        sessions.failed(address)
+        raise ProblemError("forbidden", "a client key cannot sign in: use an admin token")
+    session = sessions.create(credential.name)
+    response = json_response(_session_answer(request, session))
+    set_session_cookie(request, response, session)
+    return response
+
+
+@signed_in(csrf=False)
+async def session_info(request: web.Request) -> web.Response:
+    return json_response(_session_answer(request, request[SESSION]))
+
+
+def _session_answer(request: web.Request, session: Any) -> dict[str, Any]:
+    policy = request.app[SERVICE].policies.current.policy
+    return {
+        "name": session.name, "csrf": session.csrf, "expires": session.expires,
+        "vocabulary": {
+            "class": [c.value for c in VerdictClass], "action": [a.value for a in Action],
+            "kind": ["link", "file", "event"], "context": list(CONTEXTS),
+            "event": list(EVENT_TYPES), "codes": [c.value for c in Code],
+            "platform": [{"id": p.id, "name": p.name, "class": p.verdict_class.value}
+                         for p in policy.platforms],
+        },
+    }
+
+
+@signed_in(csrf=True)
+async def sign_out(request: web.Request) -> web.Response:
+    request.app[CONSOLE].sessions.end(request[SESSION].id)
+    response = json_response({"signed_out": True})
+    clear_session_cookie(request, response)
+    return response
+
+
+# -- logs ----------------------------------------------------------------------------------------
+
+
+@signed_in(csrf=False)
+async def logs(request: web.Request) -> web.StreamResponse:
+    """A page of records (json), or every matching record streamed (csv, ndjson)."""
+    query = log_query(request.query)
+    fmt = request.query.get("format", "json")
+    if fmt == "json":
+        page = await request.app[SERVICE].store.query(query)
+        return json_response(page.to_dict())
+    if fmt not in ("csv", "ndjson"):
+        raise ProblemError("invalid-parameter", "format must be json, csv or ndjson")
+    return await export(request, query, fmt)
+
+
+async def export(request: web.Request, query: LogQuery, fmt: str) -> web.StreamResponse:
+    """Every matching record, streamed in chunks: constant memory for a million rows."""
+    records = request.app[SERVICE].store.export(query)
+    first = await anext(records, None)  # a store failure is still a clean problem answer
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson",
+        "Content-Disposition": f'attachment; filename="meetguard-logs-{stamp}.{fmt}"',
+    })
+    await response.prepare(request)
+    encode = csv_chunk if fmt == "csv" else ndjson_chunk
+    if fmt == "csv":
+        await response.write(("\ufeff" + ",".join(CSV_COLUMNS) + "\r\n").encode())
+    if first is not None:
+        async for chunk in _chunks(first, records):
+            await response.write(encode(chunk))
+    await response.write_eof()
+    return response
+
+
+async def _chunks(first: LogRecord, rest: AsyncIterator[LogRecord]
+                  ) -> AsyncIterator[list[LogRecord]]:
+    chunk = [first]
+    async for record in rest:
+        chunk.append(record)
+        if len(chunk) >= EXPORT_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def csv_chunk(records: list[LogRecord]) -> bytes:
+    """CSV rows (the columns of `/v1/logs?format=csv`), formulas neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    fmt_time = _iso_time
+    for r in records:
+        writer.writerow([csv_cell(v) for v in (
+            r.id, fmt_time(r.ts), r.kind, r.event, r.client, r.user, r.context, r.verdict_class,
+            r.action, r.platform, r.host, r.target, ";".join(r.codes), ";".join(r.rules),
+            r.sha256, r.policy_version)])
+    return out.getvalue().encode("utf-8", "surrogatepass")
+
+
+def _iso_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+
+
+def ndjson_chunk(records: list[LogRecord]) -> bytes:
+    dumps = orjson.dumps
+    return b"".join(dumps(r.to_dict(), option=orjson.OPT_APPEND_NEWLINE) for r in records)
+
+
+@signed_in(csrf=False)
+async def record(request: web.Request) -> web.Response:
+    """One record by id (its time is in the id, so this is a narrow range query)."""
+    record_id = request.match_info["id"].upper()
+    if not _ULID.match(record_id):
+        raise ProblemError("not-found", "no record has this id")
+    ts = record_id_time(record_id)
+    query = LogQuery(since=ts - 0.001, until=ts + 0.002)
+    async for found in request.app[SERVICE].store.export(query):
+        if found.id == record_id:
+            return json_response(found.to_dict())
+    raise ProblemError("not-found", "no record has this id (purged, or never stored)")
+
+
+# -- dashboard -----------------------------------------------------------------------------------
+
+
+def auto_bucket(span: float) -> int:
+    """Hourly bars up to two days, six-hourly up to two weeks, daily beyond.
+
+    >>> auto_bucket(86400), auto_bucket(7 * 86400), auto_bucket(30 * 86400)
+    (3600, 21600, 86400)
+    """
+    if span <= 2 * 86400:
+        return 3600
+    return 21600 if span <= 14 * 86400 else 86400
+
+
+@signed_in(csrf=False)
+async def stats(request: web.Request) -> web.Response:
+    """`/v1/stats`, with what the dashboard shows picked out using the live policy."""
+    now = time.time()
+    try:
+        since = parse_time(request.query.get("since") or "24h", now=now)
+        until = parse_time(request.query.get("until") or str(now), now=now)
+        bucket = int(request.query.get("bucket") or auto_bucket(until - since))
+    except ValueError:
+        raise ProblemError("invalid-parameter", "since/until like 24h, 7d or ISO 8601; bucket "
+                                                "in seconds, a multiple of 3600") from None
+    service = request.app[SERVICE]
+    result = await service.store.stats(since, until, bucket)
+    policy = service.policies.current.policy
+    platforms = []
+    for item in result["top_platforms"]:
+        platform = policy.platform(item["platform"])
+        platforms.append({**item, "name": platform.name if platform else item["platform"],
+                          "class": platform.verdict_class.value if platform else None})
+    return json_response({
+        "since": since, "until": until, "bucket": bucket, **result,
+        "top_platforms": platforms,
+        "top_warned_platforms": [p for p in platforms if p["class"] == "warned"],
+        "top_unknown_hosts": [h for h in result["top_hosts"] if h["class"] == "unknown"],
+    })
+
+
+# -- signatures ----------------------------------------------------------------------------------
+
+
+@signed_in(csrf=False)
+async def signatures(request: web.Request) -> web.Response:
+    return json_response(signatures_document(request))
+
+
+def signatures_document(request: web.Request) -> dict[str, Any]:
+    snapshot = request.app[SERVICE].policies.current
+    policy = snapshot.policy
+    domains = policy.known_bad
+    lists: Counter[str] = Counter()
+    for folder, values in (("domains", (domains.lookup(d) for d in domains.domains())),
+                           ("domains", policy.known_bad_urls.values()),
+                           ("hashes", policy.hashes.values())):
+        lists.update(f"{folder}/{stem}.txt" for stem in values)
+    return {
+        **policy.summary(), "loaded_at": snapshot.loaded_at,
+        "lists": [{"file": name, "entries": n} for name, n in sorted(lists.items())],
+        "platform_list": [{**p.to_dict(), "action": p.action.value if p.action else None,
+                           "note": p.note} for p in policy.platforms],
+    }
+
+
+@signed_in(csrf=True)
+async def reload(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    try:
+        previous, _ = await service.reload(announce=True)
+    except SignatureError as exc:
+        raise ProblemError(
+            "signatures-invalid", str(exc), version=service.policies.current.policy.version,
+            problems=[{"file": p.file, "line": p.line, "message": p.message}
+                      for p in exc.problems]) from None
+    return json_response({"previous_version": previous, **signatures_document(request)})
+
+
+@signed_in(csrf=True)
+async def dry_run(request: web.Request) -> web.Response:
+    """Classify a pasted URL with the live policy; nothing is logged (it is not a visit)."""
+    service = request.app[SERVICE]
+    body = await read_json(request, service.settings.max_body_bytes)
+    url = body.get("url") if isinstance(body, dict) else None
+    if not isinstance(url, str):
+        raise ProblemError("invalid-request", "/url must be a string")
+    lang = body.get("lang") if body.get("lang") in ("en", "vi") else "en"
+    snapshot = service.policies.current
+    verdict = classify_link(snapshot.policy, url)
+    return json_response({"verdict": verdict.to_dict(lang), "loaded_at": snapshot.loaded_at})
+
+
+Route = tuple[str, str, Callable[[web.Request], Any]]
+ROUTES: tuple[Route, ...] = (
+    ("POST", "/session", sign_in),
+    ("GET", "/session", session_info),
+    ("POST", "/signout", sign_out),
+    ("GET", "/logs", logs),
+    ("GET", "/records/{id}", record),
+    ("GET", "/stats", stats),
+    ("GET", "/signatures", signatures),
+    ("POST", "/reload", reload),
+    ("POST", "/dry-run", dry_run),
+)

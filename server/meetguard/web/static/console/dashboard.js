@@ -1,0 +1,80 @@
+// The dashboard: counts that matter to IT, two charts, and the top lists, from /admin/api/stats
+// for the time range in the URL. Each card and list entry links to the matching log view.
+
+import { api } from './api.js';
+import { drawChart } from './chart.js';
+import { byId, fill, h } from './dom.js';
+import { formatNumber, label, t } from './i18n.js';
+import { go, urlOf } from './state.js';
+
+function logLink(state, filters, text) {
+  const target = { view: 'logs', lang: state.lang, since: state.since, until: state.until, ...filters };
+  return h('a', {
+    href: urlOf(target),
+    onclick: (event) => {
+      event.preventDefault();
+      go(target);
+    },
+  }, text);
+}
+
+function card(key, value, link) {
+  return h('div', { class: 'card', dataset: { card: key, value: String(value) } },
+    h('div', { class: 'card-value' }, formatNumber(value)),
+    h('div', { class: 'card-label' }, link || t(`dash.${key}`)));
+}
+
+function cards(state, stats) {
+  const total = Object.values(stats.totals.class).reduce((a, b) => a + b, 0);
+  return [
+    card('total', total),
+    card('overrides', stats.overrides,
+      logLink(state, { kind: 'event', event: 'override' }, t('dash.overrides'))),
+    card('blocked_downloads', stats.blocked_downloads,
+      logLink(state, { kind: 'event', event: 'download-blocked' }, t('dash.blocked_downloads'))),
+    card('lookalikes', stats.impersonation),
+    card('hover', stats.hover_allow),
+  ];
+}
+
+function topRows(state, items, filterOf, nameOf) {
+  if (!items.length) return [h('tr', {}, h('td', { class: 'empty' }, t('dash.none')))];
+  return items.map((item) => h('tr', {},
+    h('td', {}, logLink(state, filterOf(item), nameOf(item))),
+    h('td', { class: 'num' }, formatNumber(item.count))));
+}
+
+export async function renderDashboard(state) {
+  for (const button of document.querySelectorAll('#view-dashboard .quick button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.since === state.since && !state.until));
+  }
+  const params = new URLSearchParams();
+  if (state.since) params.set('since', state.since);
+  if (state.until) params.set('until', state.until);
+  const stats = await api(`/stats?${params}`);
+  fill(byId('cards'), cards(state, stats));
+  drawChart(byId('chart-class'), stats, 'class', t('dash.by_class'));
+  drawChart(byId('chart-action'), stats, 'action', t('dash.by_action'));
+  fill(byId('top-platforms').tBodies[0], topRows(state, stats.top_warned_platforms,
+    (p) => ({ platform: p.platform }), (p) => p.name));
+  fill(byId('top-unknown').tBodies[0], topRows(state, stats.top_unknown_hosts,
+    (x) => ({ host: x.host, class: 'unknown' }), (x) => x.host));
+  return stats;
+}
+
+export function bindDashboard(getState) {
+  for (const button of document.querySelectorAll('#view-dashboard .quick button')) {
+    button.addEventListener('click', () => {
+      const { until, cursor, record, ...rest } = getState();
+      go({ ...rest, view: 'dashboard', since: button.dataset.since });
+    });
+  }
+}
+
+export function clearDashboard() {
+  for (const id of ['cards', 'chart-class', 'chart-action']) fill(byId(id));
+  fill(byId('top-platforms').tBodies[0]);
+  fill(byId('top-unknown').tBodies[0]);
+}
+
+export { label };
