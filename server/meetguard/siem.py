@@ -116,6 +116,7 @@ class SyslogSender:
     def __init__(self, target: SyslogTarget, *, timeout: float = 5.0) -> None:
         self.target = target
         self.timeout = timeout
+        self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._udp: asyncio.DatagramTransport | None = None
 
@@ -142,9 +143,13 @@ class SyslogSender:
         return self._udp
 
     async def _stream(self) -> asyncio.StreamWriter:
+        # A receiver never writes: end of input means it closed (restarted, say). Writing
+        # into that half-closed connection would "succeed" and lose the batch, so reconnect.
+        if self._reader is not None and self._reader.at_eof():
+            await self.close()
         if self._writer is None or self._writer.is_closing():
             try:
-                _, self._writer = await asyncio.wait_for(
+                self._reader, self._writer = await asyncio.wait_for(
                     asyncio.open_connection(self.target.host, self.target.port), self.timeout)
             except (OSError, TimeoutError) as exc:
                 raise OSError(f"syslog {self.target}: cannot connect: "
@@ -155,6 +160,7 @@ class SyslogSender:
         if self._udp is not None:
             self._udp.close()
             self._udp = None
+        self._reader = None
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.close()
