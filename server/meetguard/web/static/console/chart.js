@@ -11,9 +11,9 @@ const PAD = { left: 48, right: 8, top: 10, bottom: 26 };
 /** The largest stack, rounded up to a readable axis maximum. */
 export function axisMax(buckets, series, group) {
   const top = Math.max(0, ...buckets.map((b) => series.reduce((n, k) => n + (b[group][k] || 0), 0)));
-  if (top <= 5) return Math.max(top, 1);
+  if (top <= 4) return top <= 2 ? 2 : 4; // even, so the middle line is a whole number
   const magnitude = 10 ** Math.floor(Math.log10(top));
-  const steps = [1, 2, 2.5, 5, 10].map((m) => m * magnitude);
+  const steps = [1, 2, 4, 5, 10].map((m) => m * magnitude);
   return steps.find((v) => v >= top);
 }
 

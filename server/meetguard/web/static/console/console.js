@@ -68,6 +68,10 @@ function signedIn(answer) {
 async function route() {
   if (!session) return;
   const state = readState();
+  const canonical = urlOf(state); // defaults written out: what is shown is what is shared
+  if (canonical !== window.location.search) {
+    window.history.replaceState(window.history.state, '', canonical);
+  }
   const ticket = ++rendering;
   document.body.dataset.ready = 'loading';
   for (const view of VIEWS) byId(`view-${view}`).hidden = view !== state.view;

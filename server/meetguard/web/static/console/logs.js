@@ -166,6 +166,7 @@ async function renderRecord(state) {
   }
   showRecord(record);
   aside.hidden = false;
+  aside.scrollTop = 0;
 }
 
 const FIELDS = ['id', 'time', 'kind', 'event', 'context', 'class', 'action', 'platform', 'host',
