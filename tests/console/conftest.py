@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from tests.support.redis import redis_server
 from tests.support.service import ADMIN_TOKEN, CLIENT_KEY, client_headers
 
 from meetguard.settings import load_settings
 from meetguard.web.app import create_app
+
+__all__ = ["redis_server"]
 
 
 def make_settings(data_dir: Path, **overrides: Any):

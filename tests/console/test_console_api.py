@@ -16,7 +16,7 @@ from tests.support.service import ADMIN_TOKEN, CLIENT_KEY
 from meetguard.store.base import LogRecord
 from meetguard.web.app import SERVICE
 from meetguard.web.console import COOKIE, CSP
-from meetguard.web.console_sessions import SessionStore
+from meetguard.web.console_sessions import MemorySessions, RedisSessions, SQLiteSessions
 
 from .conftest import Console, sign_in
 
@@ -136,15 +136,53 @@ async def test_sign_out_ends_the_session_for_good(console: Console) -> None:
     assert again.status == 401
 
 
-def test_sessions_expire_after_their_lifetime() -> None:
+async def test_sessions_expire_after_their_lifetime(tmp_path: Path) -> None:
     now = [1000.0]
-    store = SessionStore(lifetime=600, clock=lambda: now[0])
-    session = store.create("it")
-    assert store.get(session.id) is session
-    now[0] += 599
-    assert store.get(session.id) is session
-    now[0] += 1
-    assert store.get(session.id) is None and len(store) == 0
+    for store in (MemorySessions(600, clock=lambda: now[0]),
+                  SQLiteSessions(tmp_path / "s.sqlite3", 600, clock=lambda: now[0])):
+        now[0] = 1000.0
+        session = await store.create("it")
+        assert (await store.get(session.id)).csrf == session.csrf
+        now[0] += 599
+        assert await store.get(session.id) is not None
+        now[0] += 1
+        assert await store.get(session.id) is None
+        await store.close()
+
+
+async def test_workers_on_one_data_directory_share_sessions(make_console,
+                                                            tmp_path: Path) -> None:
+    """`serve --workers N`: a browser's connections land on any worker."""
+    one = await make_console(data_dir=tmp_path / "shared")
+    two = await make_console(signed_in=False, data_dir=tmp_path / "shared")
+    cookie = cookie_header(one.client)
+    assert (await two.client.get("/admin/api/logs", headers={"Cookie": cookie})).status == 200
+    signout = await two.client.post("/admin/api/signout", headers={
+        "Cookie": cookie, "X-CSRF-Token": one.csrf})
+    assert signout.status == 200
+    assert (await one.client.get("/admin/api/logs")).status == 401
+    stored = (tmp_path / "shared" / "console.sqlite3").read_bytes()
+    assert cookie.split("=", 1)[1].encode() not in stored  # only digests are kept
+
+
+async def test_sessions_in_redis_are_shared_by_instances(make_console, redis_server) -> None:
+    url = redis_server.url
+    one = await make_console(redis_url=url)
+    two = await make_console(signed_in=False, redis_url=url)
+    cookie = cookie_header(one.client)
+    assert (await two.client.get("/admin/api/session", headers={"Cookie": cookie})).status == 200
+    await one.post("/signout")
+    assert (await two.client.get("/admin/api/session", headers={"Cookie": cookie})).status == 401
+    sessions = RedisSessions(url, 60, prefix="test-sessions")
+    try:
+        session = await sessions.create("it")
+        assert (await sessions.get(session.id)).name == "it"
+        for _ in range(20):
+            await sessions.failed("192.0.2.1")
+        assert await sessions.throttled("192.0.2.1")
+        assert not await sessions.throttled("192.0.2.2")
+    finally:
+        await sessions.close()
 
 
 # -- CSRF ----------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from aiohttp import web
 from ..siem import Forwarder, LeaderLock, SyslogSender, parse_target, run_forwarder
 from ..store.base import LogQuery
 from .app import SERVICE
-from .console_sessions import Session, SessionStore
+from .console_sessions import Session, SessionStore, SessionStoreError, session_store
 from .middlewares import requires
 from .problems import ProblemError
 
@@ -111,12 +111,20 @@ def same_origin(request: web.Request) -> bool:
     return origin != "null" and urlsplit(origin).netloc.lower() == request.host.lower()
 
 
+async def current_session(request: web.Request) -> Session | None:
+    try:
+        return await request.app[CONSOLE].sessions.get(request.cookies.get(COOKIE))
+    except SessionStoreError as exc:
+        log.warning("%s", exc)
+        raise ProblemError("store-unavailable", "sessions cannot be read right now") from None
+
+
 def signed_in(*, csrf: bool) -> Callable[[Handler], Handler]:
     """The handler needs a live session; with `csrf`, also this origin and the CSRF token."""
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
-            session = request.app[CONSOLE].sessions.get(request.cookies.get(COOKIE))
+            session = await current_session(request)
             if session is None:
                 raise ProblemError("unauthorized", "sign in to the admin page")
             if csrf:
@@ -234,8 +242,7 @@ def setup_console(app: web.Application) -> None:
     """Register the admin page, its API and the syslog forwarder on the service's app."""
     from . import console_api
 
-    settings = app[SERVICE].settings
-    app[CONSOLE] = Console(SessionStore(settings.session_minutes * 60.0), load_assets())
+    app[CONSOLE] = Console(session_store(app[SERVICE].settings), load_assets())
     router = app.router
     router.add_get("/admin", page)
     router.add_get("/admin/", page)
@@ -245,3 +252,8 @@ def setup_console(app: web.Application) -> None:
     app.on_response_prepare.append(_security_headers)
     app.on_startup.append(_start_forwarder)
     app.on_shutdown.append(_stop_forwarder)
+    app.on_cleanup.append(_close_sessions)
+
+
+async def _close_sessions(app: web.Application) -> None:
+    await app[CONSOLE].sessions.close()

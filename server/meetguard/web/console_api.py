@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import time
 from collections import Counter
@@ -34,12 +35,14 @@ from .console import (
     set_session_cookie,
     signed_in,
 )
+from .console_sessions import SessionStoreError
 from .http import json_response, read_json
 from .middlewares import requires
 from .problems import ProblemError
 from .timeparse import parse_time
 from .validate import CONTEXTS, EVENT_TYPES
 
+log = logging.getLogger("meetguard.console")
 EXPORT_CHUNK = 1000
 MAX_TOKEN = 4096
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -51,12 +54,20 @@ _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 @requires(None)
 async def sign_in(request: web.Request) -> web.Response:
     """Exchange an admin token for a session cookie; client keys are refused."""
-    service = request.app[SERVICE]
-    sessions = request.app[CONSOLE].sessions
-    address = request.remote or "?"
     if not same_origin(request):
         raise ProblemError("forbidden", "cross-site sign-in refused")
-    if sessions.throttled(address):
+    try:
+        return await _sign_in(request, request.remote or "?")
+    except SessionStoreError as exc:
+        log.warning("%s", exc)
+        raise ProblemError("store-unavailable", "sessions cannot be written right now") \
+            from None
+
+
+async def _sign_in(request: web.Request, address: str) -> web.Response:
+    service = request.app[SERVICE]
+    sessions = request.app[CONSOLE].sessions
+    if await sessions.throttled(address):
         raise ProblemError("rate-limited", "too many failed sign-ins: wait ten minutes",
                            headers={"Retry-After": "600"})
     body = await read_json(request, 16 * 1024)
@@ -64,13 +75,15 @@ async def sign_in(request: web.Request) -> web.Response:
     if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
         raise ProblemError("invalid-request", "/token must be the admin token (a string)")
     credential = service.keys.identify(token.strip())
-    if credential is None:
-        sessions.failed(address)
-        raise ProblemError("unauthorized", "this token is not an admin token of this service")
-    if credential.role is not Role.ADMIN:
-        sessions.failed(address)
+    if credential is None or credential.role is not Role.ADMIN:
+        await sessions.failed(address)
+        log.warning("console sign-in refused", extra={
+            "remote": address, "key": credential.name if credential else None})
+        if credential is None:
+            raise ProblemError("unauthorized", "this is not an admin token of this service")
         raise ProblemError("forbidden", "a client key cannot sign in: use an admin token")
-    session = sessions.create(credential.name)
+    session = await sessions.create(credential.name)
+    log.info("console sign-in", extra={"remote": address, "key": credential.name})
     response = json_response(_session_answer(request, session))
     set_session_cookie(request, response, session)
     return response
@@ -97,7 +110,13 @@ def _session_answer(request: web.Request, session: Any) -> dict[str, Any]:
 
 @signed_in(csrf=True)
 async def sign_out(request: web.Request) -> web.Response:
-    request.app[CONSOLE].sessions.end(request[SESSION].id)
+    try:
+        await request.app[CONSOLE].sessions.end(request[SESSION].id)
+    except SessionStoreError as exc:
+        log.warning("%s", exc)
+        raise ProblemError("store-unavailable", "the session could not be ended: retry") \
+            from None
+    log.info("console sign-out", extra={"key": request[SESSION].name})
     response = json_response({"signed_out": True})
     clear_session_cookie(request, response)
     return response
@@ -152,13 +171,17 @@ async def _chunks(first: LogRecord, rest: AsyncIterator[LogRecord]
 
 
 def csv_chunk(records: list[LogRecord]) -> bytes:
-    """CSV rows (the columns of `/v1/logs?format=csv`), formulas neutralised."""
+    r"""CSV rows (the columns of `/v1/logs?format=csv`), formulas neutralised.
+
+    >>> r = LogRecord("01ARZ3NDEKTSV4RRFFQ69G5FAV", 1.5, "link", "=1+1", codes=("a", "b"))
+    >>> csv_chunk([r]).decode()
+    "01ARZ3NDEKTSV4RRFFQ69G5FAV,1970-01-01T00:00:01.500+00:00,link,,'=1+1,,,,,,,,a;b,,,\r\n"
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
-    fmt_time = _iso_time
+    row = csv.writer(out).writerow
     for r in records:
-        writer.writerow([csv_cell(v) for v in (
-            r.id, fmt_time(r.ts), r.kind, r.event, r.client, r.user, r.context, r.verdict_class,
+        row([csv_cell(v) for v in (
+            r.id, _iso_time(r.ts), r.kind, r.event, r.client, r.user, r.context, r.verdict_class,
             r.action, r.platform, r.host, r.target, ";".join(r.codes), ";".join(r.rules),
             r.sha256, r.policy_version)])
     return out.getvalue().encode("utf-8", "surrogatepass")
