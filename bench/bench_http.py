@@ -1,0 +1,349 @@
+"""HTTP benchmark of the verdict service with Debian's `wrk` on loopback. Prints; asserts nothing.
+
+    python3 bench/bench_http.py [--duration 8] [--warmup 2] [--connections 1,16,64]
+                                [--skip-redis] [--keep DIR]
+
+The server under test runs pinned to core 0 (`taskset -c 0`), wrk pinned to core 1 (`taskset
+-c 1`, one thread); the redis-server (AOF on, as in production) shares core 1 with wrk, so the
+service's core does nothing but serve. Every run:
+
+  * reference: a minimal aiohttp JSON endpoint (this file, `--serve-reference`): reads the same
+    POST body, parses it with orjson, answers a small JSON document;
+  * `meetguard serve` with SQLite, then with Redis: `POST /v1/links/check` with one URL per
+    request (a different one each time, from a pool of 10,000 mail-like URLs) at 1, 16 and 64
+    connections: requests/s, p50 and p99 (wrk --latency);
+  * batches of 100 URLs per request at 16 connections: URLs/s, from the same pool (verdicts
+    mostly cached in process, as in real mail) and from a pool of 300,000 URLs (more than the
+    verdict cache holds: every URL classified afresh).
+
+Every verdict is logged (context `click`): SQLite commits each record before its answer, Redis
+acknowledges it. The rate limit is raised out of the way (one install id sends everything).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT_KEY = "bench-client-key-0123456789abcdef"
+ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"  # noqa: S105 (a local benchmark's)
+SERVER_CORE, LOAD_CORE = "0", "1"
+GOALS = {"ratio": 0.5, "p99_ms": 5.0, "batch_sqlite": 80_000, "batch_redis": 40_000}
+
+
+@dataclass
+class Result:
+    target: str
+    store: str
+    load: str
+    connections: int
+    requests_s: float
+    urls_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+# -- load ----------------------------------------------------------------------------------------
+
+
+def url_pool(count: int, hosts: int, seed: int) -> list[str]:
+    """Distinct mail-like URLs, the mix of `bench_core.mail_corpus` (Zipf-like hosts, platform
+    links, Safe Links wrappers), drawn fast enough for 300,000."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_core import PLATFORM_LINKS, TLDS, WORDS
+
+    rnd = random.Random(seed)
+    population = [f"{rnd.choice(['', 'www.'])}{rnd.choice(WORDS)}{rnd.randrange(10**5)}."
+                  f"{rnd.choice(TLDS)}" for _ in range(hosts)]
+    cumulative = list(itertools.accumulate(1 / (i + 1) ** 1.1 for i in range(hosts)))
+    urls = []
+    for n in range(count):
+        if rnd.random() < 0.10:
+            url = rnd.choice(PLATFORM_LINKS).format(n=n)
+        else:
+            host = rnd.choices(population, cum_weights=cumulative)[0]
+            url = f"https://{host}/{rnd.choice(WORDS)}/{n}?id={rnd.randrange(10**9)}"
+        if rnd.random() < 0.03:
+            wrapped = quote(url, safe="")
+            url = f"https://nam12.safelinks.protection.outlook.com/?url={wrapped}&data=x"
+        urls.append(url)
+    return urls
+
+
+def lua_script(path: Path, bodies: list[str]) -> Path:
+    """A wrk script sending `bodies` in turn (each wrk thread from its own offset)."""
+    items = []
+    for body in bodies:
+        level = 1
+        while f"]{'=' * level}]" in body:
+            level += 1
+        items.append(f"[{'=' * level}[{body}]{'=' * level}]")
+    path.write_text(
+        "local bodies = {\n" + ",\n".join(items) + "\n}\n"
+        "local n, i = #bodies, 0\n"
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {CLIENT_KEY}"\n'
+        'wrk.headers["X-MeetGuard-Install"] = "bench"\n'
+        "function request()\n"
+        "  i = i + 1\n"
+        '  return wrk.format(nil, "/v1/links/check", nil, bodies[(i % n) + 1])\n'
+        "end\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def bodies_of(urls: list[str], per_request: int) -> list[str]:
+    return [json.dumps({"urls": urls[i:i + per_request], "context": "click"}, ensure_ascii=False)
+            for i in range(0, len(urls) - per_request + 1, per_request)]
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(output: str) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p99 ms, non-2xx + socket errors) from `wrk --latency` output."""
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    percentiles = {}
+    for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M):
+        percentiles[pct] = float(value) * _UNIT_MS[unit]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    if socket:
+        errors += sum(int(n) for n in socket.groups())
+    return rate, percentiles.get("50", float("nan")), percentiles.get("99", float("nan")), errors
+
+
+def run_wrk(url: str, script: Path, connections: int, seconds: float) -> str:
+    command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}",
+               f"-d{max(1, round(seconds))}s", "--timeout", "10s", "--latency", "-s",
+               str(script), url]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed: {done.stderr or done.stdout}")
+    return done.stdout
+
+
+# -- servers -------------------------------------------------------------------------------------
+
+
+class Server:
+    """A server process pinned to SERVER_CORE, stopped with SIGTERM (kill -9 if it hangs)."""
+
+    def __init__(self, name: str, command: list[str], port: int, log: Path,
+                 env: dict[str, str] | None = None) -> None:
+        self.name, self.port, self.log = name, port, log
+        self.url = f"http://127.0.0.1:{port}"
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *command],
+                                            stdout=out, stderr=subprocess.STDOUT,
+                                            env={**os.environ, **(env or {})}, cwd=ROOT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{name} did not start: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def reference_server(work: Path) -> Server:
+    port = free_port()
+    return Server("reference", [sys.executable, __file__, "--serve-reference", str(port)], port,
+                  work / "reference.log")
+
+
+def meetguard_server(work: Path, store: str, redis_url: str | None) -> Server:
+    port = free_port()
+    data = work / f"data-{store}"
+    env = {"MEETGUARD_CLIENT_KEYS": f"bench:{CLIENT_KEY}",
+           "MEETGUARD_ADMIN_TOKENS": f"bench:{ADMIN_TOKEN}",
+           "MEETGUARD_RATE_LIMIT_PER_MINUTE": "10000000", "MEETGUARD_LOG_LEVEL": "warning"}
+    if redis_url:
+        env["MEETGUARD_REDIS_URL"] = redis_url
+    command = [sys.executable, "-m", "meetguard.cli", "serve", "--port", str(port),
+               "--data-dir", str(data)]
+    return Server(f"meetguard-{store}", command, port, work / f"meetguard-{store}.log", env)
+
+
+def serve_reference(port: int) -> None:
+    """The reference: the least an aiohttp JSON endpoint does for the same request."""
+    import orjson
+    from aiohttp import web
+
+    async def check(request: web.Request) -> web.Response:
+        body = orjson.loads(await request.read())
+        answer = {"verdicts": [{"url": url, "action": "allow"} for url in body["urls"]]}
+        return web.Response(body=orjson.dumps(answer), content_type="application/json")
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(body=b'{"status":"ok"}', content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/v1/links/check", check)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+def measure(server: Server, store: str, scripts: dict[str, Path], args: argparse.Namespace,
+            *, batches: bool) -> list[Result]:
+    out = []
+    url = server.url + "/v1/links/check"
+    run_wrk(url, scripts["single"], 16, args.warmup)  # warm: connections, caches, SQLite pages
+    for connections in args.connections:
+        rate, p50, p99, errors = parse_wrk(run_wrk(url, scripts["single"], connections,
+                                                   args.duration))
+        out.append(Result(server.name.split("-")[0], store, "1 URL", connections, rate, rate,
+                          p50, p99, errors))
+        print(f"  {out[-1].target:9} {store:6} 1 URL    c={connections:<3} {rate:9.0f} req/s"
+              f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms", flush=True)
+    if batches:
+        for name in ("batch", "batch-cold"):
+            run_wrk(url, scripts[name], 16, args.warmup)
+            rate, p50, p99, errors = parse_wrk(run_wrk(url, scripts[name], 16, args.duration))
+            load = "100 URLs" if name == "batch" else "100 cold"
+            out.append(Result("meetguard", store, load, 16, rate, rate * 100, p50, p99, errors))
+            print(f"  meetguard {store:6} {load} c=16  {rate * 100:9.0f} URLs/s"
+                  f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms", flush=True)
+    return out
+
+
+def start_redis(work: Path) -> object:
+    sys.path.insert(0, str(ROOT))
+    from tests.support.redis import RedisServer
+
+    server = RedisServer(work / "redis")  # appendonly yes, like production
+    server.start()
+    assert server.process is not None
+    subprocess.run(["taskset", "-pc", LOAD_CORE, str(server.process.pid)], check=True,
+                   capture_output=True)
+    return server
+
+
+def print_table(results: list[Result]) -> None:
+    print()
+    print(f"{'target':10} {'store':7} {'load':9} {'conns':>5} {'req/s':>9} {'URLs/s':>9} "
+          f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
+    for r in results:
+        print(f"{r.target:10} {r.store:7} {r.load:9} {r.connections:5} {r.requests_s:9.0f} "
+              f"{r.urls_s:9.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.errors:6}")
+    reference = {r.connections: r for r in results if r.target == "reference"}
+    print()
+    for r in results:
+        if r.target != "meetguard" or r.load != "1 URL" or r.connections not in reference:
+            continue
+        ratio = r.requests_s / reference[r.connections].requests_s
+        line = f"{r.store:6} 1 URL c={r.connections:<3} {ratio:6.1%} of the reference"
+        if r.connections == 16:
+            ok = ratio >= GOALS["ratio"] and r.p99_ms < GOALS["p99_ms"]
+            line += (f"   goal: >= {GOALS['ratio']:.0%} with p99 < {GOALS['p99_ms']:.0f} ms"
+                     f"  -> {'met' if ok else 'MISSED'}")
+        print(line)
+    for r in results:
+        if r.target == "meetguard" and r.load.startswith("100"):
+            goal = GOALS["batch_sqlite" if r.store == "sqlite" else "batch_redis"]
+            verdict = "met" if r.urls_s >= goal else "MISSED"
+            print(f"{r.store:6} {r.load:9} {r.urls_s:9.0f} URLs/s   goal: >= {goal:,} URLs/s"
+                  f"  -> {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load")
+    parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")],
+                        default=[1, 16, 64])
+    parser.add_argument("--skip-redis", action="store_true")
+    parser.add_argument("--keep", type=Path, help="work directory to keep (logs, databases)")
+    parser.add_argument("--serve-reference", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_reference:
+        serve_reference(args.serve_reference)
+        return
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench_http: `{tool}` is missing (scripts/bench installs it)")
+    if (os.cpu_count() or 1) < 2:
+        print("bench_http: fewer than 2 cores: server and load share one", file=sys.stderr)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="meetguard-bench-http-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        run(work, args)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, args: argparse.Namespace) -> None:
+    single = url_pool(10_000, hosts=3000, seed=7)
+    cold = url_pool(300_000, hosts=20_000, seed=9)
+    scripts = {"single": lua_script(work / "single.lua", bodies_of(single, 1)),
+               "batch": lua_script(work / "batch.lua", bodies_of(single, 100)),
+               "batch-cold": lua_script(work / "batch-cold.lua", bodies_of(cold, 100))}
+    print(f"== wrk on core {LOAD_CORE}, servers on core {SERVER_CORE}, "
+          f"{args.duration:.0f} s per figure (after {args.warmup:.0f} s warm-up)", flush=True)
+    results: list[Result] = []
+    with reference_server(work) as server:
+        results += measure(server, "-", scripts, args, batches=False)
+    with meetguard_server(work, "sqlite", None) as server:
+        results += measure(server, "sqlite", scripts, args, batches=True)
+    if not args.skip_redis:
+        redis = start_redis(work)
+        try:
+            with meetguard_server(work, "redis", redis.url) as server:  # type: ignore[attr-defined]
+                results += measure(server, "redis", scripts, args, batches=True)
+        finally:
+            redis.stop()  # type: ignore[attr-defined]
+    print_table(results)
+
+
+if __name__ == "__main__":
+    main()
