@@ -217,7 +217,7 @@ async def test_redis_killed_and_restarted_under_load(
         await asyncio.gather(*senders)
     assert set(statuses) == {200}, statuses
     assert slowest < 1.0, f"a verdict took {slowest:.2f} s"
-    assert before_outage > 50 and in_outage > 50
+    assert before_outage > 20 and in_outage > 20  # load before and during the outage
     deadline = time.monotonic() + 10
     while (ready := await readyz(client))["store"]["spool_size"] or ready["warnings"]:
         assert time.monotonic() < deadline, f"the spool was never replayed: {ready}"
