@@ -329,7 +329,9 @@ def run(work: Path, args: argparse.Namespace) -> None:
                "batch": lua_script(work / "batch.lua", bodies_of(single, 100)),
                "batch-cold": lua_script(work / "batch-cold.lua", bodies_of(cold, 100))}
     print(f"== wrk on core {LOAD_CORE}, servers on core {SERVER_CORE}, "
-          f"{args.duration:.0f} s per figure (after {args.warmup:.0f} s warm-up)", flush=True)
+          f"{args.duration:.0f} s per figure (after {args.warmup:.0f} s warm-up); "
+          f"load average {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)",
+          flush=True)
     results: list[Result] = []
     with reference_server(work) as server:
         results += measure(server, "-", scripts, args, batches=False)
@@ -343,6 +345,7 @@ def run(work: Path, args: argparse.Namespace) -> None:
         finally:
             redis.stop()  # type: ignore[attr-defined]
     print_table(results)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
