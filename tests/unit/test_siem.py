@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -284,7 +285,12 @@ def follow(*args: str) -> Lines:
     command = [sys.executable, "-m", "meetguard.cli", "logs", "--follow", "--interval", "0.2",
                *args]
     return Lines(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin"}))
+                                  text=True, cwd=ROOT, env=clean_environment()))
+
+
+def clean_environment() -> dict[str, str]:
+    """This environment without MEETGUARD_* settings (the test says what it wants)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("MEETGUARD_")}
 
 
 def post_links(base: str, urls: list[str]) -> list[dict]:
