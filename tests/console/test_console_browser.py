@@ -141,8 +141,22 @@ def artifacts() -> Path:
     return path
 
 
+def until(page: Any, script: str, arg: Any = None, timeout: float = 10.0) -> Any:
+    """Poll `script` (a JS function) in the page until it returns something truthy.
+
+    `page.wait_for_function` polls with `eval` inside the page, which the console's CSP
+    (rightly) forbids; `page.evaluate` goes through the DevTools protocol instead."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {script}"
+        time.sleep(0.05)
+
+
 def ready(page: Any, view: str) -> None:
-    page.wait_for_function("view => document.body.dataset.ready === view", arg=view)
+    until(page, "view => document.body.dataset.ready === view", view)
 
 
 def sign_in(page: Any, url: str, query: str = "lang=en", token: str = ADMIN_TOKEN) -> None:
@@ -266,13 +280,13 @@ def test_a_stored_script_url_is_shown_as_text_and_never_runs(page, seeded) -> No
 def test_a_client_key_cannot_sign_in(page, seeded) -> None:
     service, _ = seeded
     sign_in(page, service.url, token=CLIENT_KEY)
-    page.wait_for_function("document.querySelector('#signin-error').textContent !== ''")
+    until(page, "() => document.querySelector('#signin-error').textContent !== ''")
     assert page.text_content("#signin-error") == "A client key cannot sign in: use an admin token."
     assert page.context.cookies() == []
     assert page.is_hidden("#view-logs")
     page.fill("#token", "not-the-token-at-all")
     page.click("#signin-form button[type=submit]")
-    page.wait_for_function("document.querySelector('#signin-error').textContent.includes('not')")
+    until(page, "() => document.querySelector('#signin-error').textContent.includes('not')")
     assert page.context.cookies() == []
 
 
