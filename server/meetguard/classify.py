@@ -184,7 +184,8 @@ def _link_content_signals(
     found = [reason(Code.DECEPTIVE_URL, sev, detail=detail)
              for quirk, (sev, detail) in _QUIRK_REASONS.items() if quirk in url.quirks] \
         if url.quirks else []
-    bad_list = policy.known_bad_urls.get(url.href)
+    # Listed URLs carry no fragment (it never leaves the browser); compare without it.
+    bad_list = policy.known_bad_urls.get(url.href.partition("#")[0])
     if bad_list is not None:
         found.append(reason(Code.KNOWN_BAD, Severity.CRITICAL, rule=f"domains/{bad_list}",
                             name=url.display_host or url.scheme))

@@ -500,7 +500,7 @@ def _domain(text: str) -> str:
 def _domain_or_url(text: str) -> tuple[str, str]:
     if "://" in text:
         try:
-            return "url", parse_url(text).href
+            return "url", parse_url(text).href.partition("#")[0]
         except InvalidUrl as exc:
             raise ValueError(f"{text!r} is not a valid URL: {exc.detail}") from None
     return "domain", _domain(text)

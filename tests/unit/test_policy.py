@@ -100,7 +100,7 @@ def test_known_bad_domains_and_urls_block(sigdir: Path) -> None:
             "evil.example\nhttps://files.example/payload.html\n")
     classifier = Classifier(load_policy(sigdir))
     for link in ("https://evil.example/", "https://sub.evil.example/x",
-                 "https://files.example/payload.html"):
+                 "https://files.example/payload.html", "https://FILES.example/payload.html#x"):
         verdict = classifier.link(link)
         assert "known-bad" in verdict.codes, link
         assert "domains/feed" in verdict.rules
