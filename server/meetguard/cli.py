@@ -177,8 +177,11 @@ def _run_check(args: argparse.Namespace, out: TextIO) -> int:
     worst = 0
     rows = (classify_link(policy, url).to_dict(args.lang) for url in _urls(args.urls))
     for verdict in _emit(rows, args.format, out, _LINK_COLUMNS):
-        worst = max(worst, Action(verdict["action"]).rank)
+        worst = max(worst, _RANK[verdict["action"]])
     return EXIT_FLAGGED if flagged is not None and worst >= flagged else EXIT_OK
+
+
+_RANK = {action.value: action.rank for action in Action}
 
 
 def _urls(items: Sequence[str]) -> Iterator[str]:
@@ -303,13 +306,25 @@ def _emit(
         out.write(orjson.dumps(collected, option=orjson.OPT_INDENT_2).decode() + "\n")
         yield from collected
         return
-    if fmt == "table":
-        out.write("  ".join(c.upper() for c in columns) + "\n")
+    if fmt == "jsonl":
+        yield from _emit_jsonl(rows, out)
+        return
+    out.write("  ".join(c.upper() for c in columns) + "\n")
     for row in rows:
-        if fmt == "jsonl":
-            out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE).decode())
+        out.write(_table_row(row, columns) + "\n")
+        yield row
+
+
+def _emit_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> Iterator[dict[str, Any]]:
+    """One JSON object per line, written as bytes (no decoding and re-encoding per line)."""
+    out.flush()
+    sink = getattr(out, "buffer", None)
+    for row in rows:
+        line = orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+        if sink is not None:
+            sink.write(line)
         else:
-            out.write(_table_row(row, columns) + "\n")
+            out.write(line.decode())
         yield row
 
 
