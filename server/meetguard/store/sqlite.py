@@ -129,10 +129,9 @@ def connect_writer(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connectio
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: the hot index pages stay in memory
-    # Checkpoints run off the commit path, in `_Checkpointer`: an automatic one inside a commit
-    # stalls every answer waiting on it (10-45 ms). This high bound is only a backstop should
-    # that thread fall behind (~400 MB of WAL). The WAL file is cut back to 64 MB after bursts.
-    conn.execute("PRAGMA wal_autocheckpoint = 100000")
+    # Checkpoint (and, with NORMAL, fsync) every ~40 MB of WAL rather than every 4 MB; the WAL
+    # file is cut back to 64 MB after bursts.
+    conn.execute("PRAGMA wal_autocheckpoint = 10000")
     conn.execute("PRAGMA journal_size_limit = 67108864")
     return conn
 
@@ -337,47 +336,6 @@ def _as_store_error(exc: Exception) -> StoreError:
     return StoreError("invalid-record", f"record cannot be stored: {exc!r}")
 
 
-class _Checkpointer:
-    """Copies the WAL back into the database every second, from a thread and connection of its
-    own, so that no commit (and no answer waiting on one) pays for it."""
-
-    def __init__(self, path: Path, interval_s: float = 1.0) -> None:
-        self._path = path
-        self._interval = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="meetguard-sqlite-checkpoint",
-                                        daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.ident is not None:
-            self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            log.warning("WAL checkpoints fall back to automatic ones: %s", exc)
-            return
-        try:
-            conn.execute("PRAGMA busy_timeout = 1000")
-            while not self._stop.wait(self._interval):
-                self._checkpoint(conn, "PASSIVE")
-            self._checkpoint(conn, "TRUNCATE")
-        finally:
-            conn.close()
-
-    @staticmethod
-    def _checkpoint(conn: sqlite3.Connection, mode: str) -> None:
-        try:
-            conn.execute(f"PRAGMA wal_checkpoint({mode})")
-        except sqlite3.Error as exc:  # busy or locked: the next round catches up
-            log.debug("WAL checkpoint skipped: %s", exc)
-
-
 class _Writer:
     """The one writer thread: drains its queue into one transaction per round (group commit)."""
 
@@ -552,7 +510,6 @@ class SQLiteLogStore:
         self.synchronous = synchronous
         self._writer = _Writer(self.path, synchronous)
         self._readers = _Readers(self.path, readers)
-        self._checkpointer = _Checkpointer(self.path)
         self._started = False
 
     async def start(self) -> None:
@@ -565,13 +522,11 @@ class SQLiteLogStore:
         self._writer.start()
         await self._writer.submit(migrate)
         await asyncio.to_thread(self._readers.open)
-        self._checkpointer.start()
         self._started = True
 
     async def close(self) -> None:
         """Commit everything queued, stop the writer and close the readers."""
         await self._writer.stop()
-        await asyncio.to_thread(self._checkpointer.stop)
         await asyncio.to_thread(self._readers.close)
         self._started = False
 
