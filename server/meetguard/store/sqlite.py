@@ -129,9 +129,12 @@ def connect_writer(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connectio
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: the hot index pages stay in memory
-    # Checkpoint (and, with NORMAL, fsync) every ~40 MB of WAL rather than every 4 MB; the WAL
-    # file is cut back to 64 MB after bursts.
-    conn.execute("PRAGMA wal_autocheckpoint = 10000")
+    # A checkpoint runs inside the commit that crosses the threshold, and every answer waiting
+    # on that commit waits for it. Measured with wrk at 16 connections on one core: 10,000 pages
+    # gave p99 27-30 ms, 3,000 gave 17 ms, 1,000 (SQLite's default) 10 ms at ~15% less
+    # throughput, 300 gave 8 ms. A checkpoint thread of its own did worse (46-79 ms) on one
+    # core. People wait on these answers: 1,000. The WAL file is cut back to 64 MB after bursts.
+    conn.execute("PRAGMA wal_autocheckpoint = 1000")
     conn.execute("PRAGMA journal_size_limit = 67108864")
     return conn
 
