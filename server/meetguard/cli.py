@@ -119,8 +119,9 @@ def _add_logs(commands: Any) -> None:
     sub.add_argument("--since", help="24h, 7d, ISO 8601 or unix seconds")
     sub.add_argument("--until")
     sub.add_argument("--class", dest="klass", choices=("approved", "warned", "unknown"))
-    for name in ("action", "platform", "host", "client", "kind", "context", "event"):
+    for name in ("action", "platform", "host", "client", "user", "kind", "context", "event"):
         sub.add_argument(f"--{name}")
+    sub.add_argument("--code", help="a reason code, e.g. impersonation (every look-alike hit)")
     sub.add_argument("--limit", type=int)
     sub.add_argument("--format", choices=("table", "csv", "jsonl", "ndjson"), default="table",
                      help="ndjson is the same as jsonl")

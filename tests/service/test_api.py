@@ -336,3 +336,18 @@ async def test_answers_match_the_openapi_schemas(client: TestClient) -> None:
     problem = await client.get("/v1/logs")
     jsonschema.validate(await problem.json(),
                         schema("/v1/logs", "get", "401", "application/problem+json"))
+
+
+async def test_logs_filter_by_reason_code_and_user(client: TestClient) -> None:
+    """'Who clicked that Zoom look-alike?': every impersonation hit, and one person's records."""
+    await check(client, ["https://zo0m-us.com/j/1", "https://zoom.us/j/1"],
+                **{"X-MeetGuard-User": "lan"})
+    await check(client, ["https://micros0ft.com/teams"], **{"X-MeetGuard-User": "minh"})
+    hits = (await logs(client, code="impersonation"))["items"]
+    assert sorted(r["host"] for r in hits) == ["micros0ft.com", "zo0m-us.com"]
+    lan = (await logs(client, user="lan"))["items"]
+    assert {r["host"] for r in lan} == {"zo0m-us.com", "zoom.us"}
+    both = (await logs(client, user="lan", code="impersonation"))["items"]
+    assert [r["host"] for r in both] == ["zo0m-us.com"]
+    bad = await client.get("/v1/logs", params={"code": "%"}, headers=admin_headers())
+    assert bad.status == 400

@@ -315,3 +315,20 @@ async def test_a_record_that_cannot_be_serialised_fails_alone(store: LogStore) -
     assert isinstance(results[1], StoreError)
     assert results[1].code == "invalid-record"
     assert (await store.query(LogQuery())).items == newest_first(good)
+
+
+async def test_code_and_user_filters(store: LogStore) -> None:
+    now = time.time()
+    records = [
+        LogRecord.new("link", "pc-1", ts=now - 3, user="lan", codes=("unknown-origin",
+                                                                      "impersonation")),
+        LogRecord.new("link", "pc-1", ts=now - 2, user="minh", codes=("warned-platform",)),
+        LogRecord.new("link", "pc-2", ts=now - 1, user="lan", codes=("impersonation",)),
+    ]
+    await store.append(records)
+    hits = await store.query(LogQuery(code="impersonation"))
+    assert [r.id for r in hits.items] == [records[2].id, records[0].id]
+    lan = await store.query(LogQuery(user="lan", client="pc-1"))
+    assert [r.id for r in lan.items] == [records[0].id]
+    with pytest.raises(StoreError):
+        LogQuery(code="impersonation%")

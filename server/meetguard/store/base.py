@@ -245,14 +245,16 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
     return ts, record_id
 
 
-_FILTERS = ("verdict_class", "action", "platform", "client", "kind", "context", "event")
+_FILTERS = ("verdict_class", "action", "platform", "client", "user", "kind", "context", "event")
+_CODE = frozenset("abcdefghijklmnopqrstuvwxyz-")
 
 
 @dataclass(frozen=True, slots=True)
 class LogQuery:
     """Filters for `query` and `export`; every filter left at None matches everything.
 
-    Time range is `since <= ts < until`. `host` matches that host and any subdomain of it.
+    Time range is `since <= ts < until`. `host` matches that host and any subdomain of it;
+    `code` matches records with that reason code (e.g. every `impersonation` hit).
     `limit` (1..1000) is the page size for `query`; `export` ignores it.
     """
 
@@ -263,13 +265,17 @@ class LogQuery:
     platform: str | None = None
     host: str | None = None
     client: str | None = None
+    user: str | None = None
     kind: str | None = None
     context: str | None = None
     event: str | None = None
+    code: str | None = None
     limit: int = 100
     cursor: str | None = None
 
     def __post_init__(self) -> None:
+        if self.code is not None and not (self.code and set(self.code) <= _CODE):
+            raise StoreError("invalid-query", "code must be a reason code such as impersonation")
         if not 1 <= self.limit <= MAX_LIMIT:
             raise StoreError("invalid-query", f"limit must be between 1 and {MAX_LIMIT}")
         if self.cursor is not None:
@@ -292,6 +298,8 @@ class LogQuery:
         if (after := self.after()) is not None and (record.ts, record.id) >= after:
             return False
         if self.host is not None and not host_matches(record.host, self.host):
+            return False
+        if self.code is not None and self.code not in record.codes:
             return False
         return all(getattr(record, k) == v for k, v in self.equals_filters().items())
 

@@ -248,6 +248,10 @@ def build_query(q: LogQuery) -> tuple[str, list[Any]]:
     for name, value in q.equals_filters().items():
         where.append(f"{_COLUMN_OF.get(name, name)} = ?")
         params.append(value)
+    if q.code is not None:
+        # codes is a JSON array of [a-z-] words (checked by LogQuery): no LIKE wildcard can hide
+        where.append("codes LIKE ?")
+        params.append(f'%"{q.code}"%')
     if q.host is not None:
         key = reversed_host(q.host)
         where.append("rhost >= ? AND rhost < ?")

@@ -21,7 +21,8 @@ from .middlewares import requires
 from .problems import ProblemError
 from .timeparse import parse_time
 
-FILTERS = ("class", "action", "platform", "host", "client", "kind", "context", "event")
+FILTERS = ("class", "action", "platform", "host", "client", "user", "kind", "context", "event",
+           "code")
 CSV_COLUMNS = ("id", "time", "kind", "event", "client", "user", "context", "class", "action",
                "platform", "host", "target", "codes", "rules", "sha256", "policy_version")
 

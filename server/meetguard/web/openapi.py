@@ -173,7 +173,8 @@ def _paths() -> dict[str, Any]:
             "security": admin,
             "parameters": [{"name": n, "in": "query", "schema": _STR} for n in
                            ("since", "until", "class", "action", "platform", "host", "client",
-                            "kind", "context", "event", "limit", "cursor", "format")],
+                            "user", "kind", "context", "event", "code", "limit", "cursor",
+                            "format")],
             "responses": {"200": {"description": "OK", "content": {
                 "application/json": {"schema": {
                     "type": "object", "required": ["items", "next_cursor"],

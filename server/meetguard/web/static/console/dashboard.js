@@ -32,7 +32,8 @@ function cards(state, stats) {
       logLink(state, { kind: 'event', event: 'override' }, t('dash.overrides'))),
     card('blocked_downloads', stats.blocked_downloads,
       logLink(state, { kind: 'event', event: 'download-blocked' }, t('dash.blocked_downloads'))),
-    card('lookalikes', stats.impersonation),
+    card('lookalikes', stats.impersonation,
+      logLink(state, { code: 'impersonation' }, t('dash.lookalikes'))),
     card('hover', stats.hover_allow),
   ];
 }

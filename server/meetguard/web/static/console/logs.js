@@ -8,7 +8,7 @@ import {
   DEFAULT_LIMIT, FILTERS, filtersOf, fromLocalInput, go, toLocalInput,
 } from './state.js';
 
-const SELECTS = ['class', 'action', 'kind', 'context', 'event', 'platform'];
+const SELECTS = ['class', 'action', 'kind', 'context', 'event', 'platform', 'code'];
 let vocabulary = null;
 
 /** Fill the filter drop-downs from the service's vocabulary (values never typed by hand). */
@@ -24,7 +24,7 @@ export function relabel() {
   for (const name of SELECTS) {
     const select = form.elements[name];
     const value = select.value;
-    const options = (name === 'platform' ? vocabulary.platform : vocabulary[name])
+    const options = (name === 'code' ? vocabulary.codes : vocabulary[name])
       .map((item) => (typeof item === 'string'
         ? h('option', { value: item }, label(name, item))
         : h('option', { value: item.id }, item.name)));
@@ -35,7 +35,7 @@ export function relabel() {
 
 function showForm(state) {
   const form = byId('filters');
-  for (const name of [...SELECTS, 'host', 'client']) form.elements[name].value = state[name] || '';
+  for (const name of [...SELECTS, 'host', 'client', 'user']) form.elements[name].value = state[name] || '';
   form.elements.limit.value = state.limit || DEFAULT_LIMIT;
   form.elements.since_local.value = toLocalInput(state.since);
   form.elements.until_local.value = toLocalInput(state.until);
@@ -48,7 +48,7 @@ function showForm(state) {
 function stateFromForm(current) {
   const form = byId('filters');
   const next = { view: 'logs', lang: current.lang };
-  for (const name of [...SELECTS, 'host', 'client']) {
+  for (const name of [...SELECTS, 'host', 'client', 'user']) {
     const value = form.elements[name].value.trim();
     if (value) next[name] = value;
   }

@@ -2,7 +2,7 @@
 // survives a reload: ?view=logs&since=24h&class=warned&host=zoom.us&cursor=…&record=…&lang=vi
 
 export const FILTERS = ['since', 'until', 'class', 'action', 'platform', 'host', 'client',
-  'kind', 'context', 'event'];
+  'user', 'kind', 'context', 'event', 'code'];
 export const VIEWS = ['logs', 'dashboard', 'signatures'];
 const KEYS = [...FILTERS, 'view', 'limit', 'cursor', 'record', 'lang'];
 export const DEFAULT_SINCE = '24h';
