@@ -108,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("signatures", None, _optional,
             "Signatures directory (default: the bundled one)."),
     Setting("workers", 1, _int_range(1, 64),
-            "Processes serving the same port (SO_REUSEPORT). Use Redis to share state."),
+            "Processes accepting on one shared listening socket. Use Redis to share state."),
     Setting("client_keys", (), _list,
             "Comma-separated client keys for extensions, each `name:key` or just `key`."),
     Setting("admin_tokens", (), _list,

@@ -189,7 +189,10 @@ async def test_sighup_with_a_broken_signature_file_keeps_the_old_ones(tmp_path: 
 
 
 async def test_two_workers_serve_one_port(tmp_path: Path) -> None:
-    service = ServiceProcess(tmp_path / "data", args=("--workers", "2")).start()
+    # The kernel may hand most connections to one worker for a while: keep probing /healthz
+    # (not rate limited) until both have answered, and send only the 20 checks.
+    service = ServiceProcess(tmp_path / "data", args=("--workers", "2"),
+                             env={"MEETGUARD_RATE_LIMIT_PER_MINUTE": "100000"}).start()
     try:
         assert service.process is not None
         workers = children(service.process.pid)
@@ -198,12 +201,14 @@ async def test_two_workers_serve_one_port(tmp_path: Path) -> None:
         answered: list[str] = []
         connector = aiohttp.TCPConnector(force_close=True)  # a new connection each time
         async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector) as session:
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30
             while (len(seen) < 2 or len(answered) < 20) and time.monotonic() < deadline:
                 async with session.get(f"{service.url}/healthz") as response:
                     seen.add((await response.json())["pid"])
-                body = await check(session, service.url, [f"https://zoom.us/j/{len(answered)}"])
-                answered += [v["id"] for v in body["verdicts"]]
+                if len(answered) < 20:
+                    body = await check(session, service.url,
+                                       [f"https://zoom.us/j/{len(answered)}"])
+                    answered += [v["id"] for v in body["verdicts"]]
         assert seen == workers
         assert set(answered) <= set(await logged_ids(service.url))  # both write the one log
     finally:
