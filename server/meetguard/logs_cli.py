@@ -18,7 +18,8 @@ import orjson
 
 from .store.base import LogRecord, StoreError
 from .store.sqlite import read_page
-from .web.admin_api import CSV_COLUMNS, FILTERS, csv_cell, log_query
+from .web.admin_api import FILTERS, log_query
+from .web.exports import CSV_COLUMNS, csv_cell
 from .web.problems import ProblemError
 
 TABLE_COLUMNS = ("time", "kind", "class", "action", "platform", "host", "client", "codes")

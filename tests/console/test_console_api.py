@@ -392,8 +392,7 @@ async def test_sign_in_twice_gives_two_sessions(make_console) -> None:
 ])
 def test_fast_csv_rows_are_exactly_the_v1_rows(value) -> None:
     """The console's export and /v1/logs write the same bytes for any cell."""
-    from meetguard.web.admin_api import csv_row
-    from meetguard.web.console_api import csv_chunk
+    from meetguard.web.exports import csv_chunk, csv_row
 
     records = [LogRecord.new("link", "pc-1", ts=1767323045.2509, user=value, host=value,
                              target=value, codes=("a", "b"), rules=(value or "r",),

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from ..errors import SignatureError
-from ..store.base import LogQuery, LogRecord, StoreError
+from ..store.base import LogQuery, StoreError
 from .app import SERVICE
 from .auth import Role
+from .exports import stream_export
 from .http import json_response
 from .middlewares import requires
 from .problems import ProblemError
@@ -23,8 +20,6 @@ from .timeparse import parse_time
 
 FILTERS = ("class", "action", "platform", "host", "client", "user", "kind", "context", "event",
            "code")
-CSV_COLUMNS = ("id", "time", "kind", "event", "client", "user", "context", "class", "action",
-               "platform", "host", "target", "codes", "rules", "sha256", "policy_version")
 
 
 def log_query(params: Mapping[str, str]) -> LogQuery:
@@ -68,59 +63,7 @@ async def get_logs(request: web.Request) -> web.StreamResponse:
         return json_response(page.to_dict())
     if fmt not in ("csv", "ndjson"):
         raise ProblemError("invalid-parameter", "format must be json, csv or ndjson")
-    return await _export(request, query, fmt)
-
-
-async def _export(request: web.Request, query: LogQuery, fmt: str) -> web.StreamResponse:
-    """Every matching record, streamed: constant memory, however many rows."""
-    store = request.app[SERVICE].store
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kind = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
-    response = web.StreamResponse(headers={
-        "Content-Type": kind,
-        "Content-Disposition": f'attachment; filename="meetguard-logs-{stamp}.{fmt}"',
-    })
-    records = store.export(query)
-    first = await anext(records, None)  # a store failure is still a clean 503, not a cut file
-    await response.prepare(request)
-    buffer: list[bytes] = [csv_header()] if fmt == "csv" else []
-    encode = csv_row if fmt == "csv" else ndjson_row
-    if first is not None:
-        buffer.append(encode(first))
-        async for record in records:
-            buffer.append(encode(record))
-            if len(buffer) >= 500:
-                await response.write(b"".join(buffer))
-                buffer.clear()
-    await response.write(b"".join(buffer))
-    await response.write_eof()
-    return response
-
-
-def ndjson_row(record: LogRecord) -> bytes:
-    return orjson.dumps(record.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
-
-
-def csv_header() -> bytes:
-    return (",".join(CSV_COLUMNS) + "\r\n").encode()
-
-
-def csv_row(record: LogRecord) -> bytes:
-    row = record.to_dict()
-    row["time"] = datetime.fromtimestamp(record.ts, UTC).isoformat(timespec="milliseconds")
-    row["codes"] = ";".join(record.codes)
-    row["rules"] = ";".join(record.rules)
-    out = io.StringIO()
-    csv.writer(out).writerow([csv_cell(row.get(c)) for c in CSV_COLUMNS])
-    return out.getvalue().encode()
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run: formulas are neutralised (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return await stream_export(request, request.app[SERVICE].store, query, fmt)
 
 
 @requires(Role.ADMIN)
