@@ -99,18 +99,6 @@ class DomainIndex(Generic[T]):
                 return None
             current = current[dot + 1 :]
 
-    def matched_domain(self, host: str) -> str | None:
-        """The listed domain that `host` falls under (the most specific one)."""
-        current = host.rstrip(".")
-        while current:
-            if current in self._map:
-                return current
-            current = current.partition(".")[2]
-        return None
-
-    def __contains__(self, host: str) -> bool:
-        return self.lookup(host) is not None
-
     def __len__(self) -> int:
         return len(self._map)
 

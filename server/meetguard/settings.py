@@ -172,9 +172,6 @@ class Settings:
         except KeyError:
             raise AttributeError(name) from None
 
-    def replace(self, **changes: Any) -> Settings:
-        return Settings({**self.values, **changes})
-
 
 def load_settings(
     flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
@@ -221,8 +218,3 @@ def _parse(setting: Setting, raw: Any, where: str) -> Any:
         return setting.parse(raw if isinstance(raw, list) else str(raw))
     except (ValueError, TypeError) as exc:
         raise StartupError(f"{where} = {raw!r}: {setting.name} {exc}. {setting.help}") from None
-
-
-def documented_settings() -> list[Setting]:
-    """Every setting, for the README check and `meetguard serve --help`."""
-    return list(SETTINGS)

@@ -265,14 +265,6 @@ class Wrapper:
     params: tuple[str, ...]  # query parameters that carry the destination, first found wins
     decoder: str  # "query" | "proofpoint-v2" | "proofpoint-v3" | "path"
 
-    def matches(self, url: ParsedUrl) -> bool:
-        if not url.is_web:
-            return False
-        host = url.host.rstrip(".")
-        if not any(host == d or host.endswith("." + d) for d in self.hosts):
-            return False
-        return not self.paths or url.path.startswith(self.paths)
-
 
 DECODERS = ("query", "proofpoint-v2", "proofpoint-v3", "path")
 

@@ -6,7 +6,7 @@ the organisation's policy makes of both* (its action). Everything here is plain 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -63,9 +63,6 @@ class Code(StrEnum):
     DANGEROUS_FILE_TYPE = "dangerous-file-type"
     UNVERIFIABLE = "unverifiable"
     INVALID_URL = "invalid-url"
-
-
-LANGUAGES = ("en", "vi")
 
 
 class _Blank(dict):
@@ -199,7 +196,6 @@ class FileVerdict:
     policy_version: str
     source: LinkVerdict | None = None
     scanned: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
