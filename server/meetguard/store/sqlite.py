@@ -29,6 +29,7 @@ import orjson
 from meetguard.store.base import (
     DAY,
     HOUR,
+    MAX_LIMIT,
     CounterKey,
     LogPage,
     LogQuery,
@@ -263,8 +264,8 @@ def build_query(q: LogQuery) -> tuple[str, list[Any]]:
         where.append("ts < ?")
         params.append(q.until)
     if (after := q.after()) is not None:
-        where.append("ts <= ? AND (ts < ? OR id < ?)")
-        params += [after[0], after[0], after[1]]
+        where.append("(ts, id) < (?, ?)")  # a row value: one range of the (ts, id) index
+        params += [after[0], after[1]]
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     params.append(q.limit + 1)
     return f"{_SELECT}{clause} ORDER BY ts DESC, id DESC LIMIT ?", params
@@ -563,8 +564,11 @@ class SQLiteLogStore:
         return await self._readers.run(lambda conn: read_page(conn, q))
 
     def export(self, q: LogQuery) -> AsyncIterator[LogRecord]:
-        """Every matching record, newest first, page by page."""
-        return export_by_pages(self.query, q)
+        """Every matching record, newest first, in pages of 1,000 (one thread hop each)."""
+        return export_by_pages(self._page, q, page_size=MAX_LIMIT)
+
+    async def _page(self, q: LogQuery) -> LogPage:
+        return await self._readers.run(lambda conn: read_page(conn, q))
 
     async def stats(self, since: float, until: float, bucket_seconds: int = HOUR) -> dict:
         """Aggregates from the counter tables (see `LogStore.stats`)."""
