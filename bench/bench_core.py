@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import random
 import resource
@@ -53,14 +54,15 @@ def mail_corpus(count: int, hosts: int, seed: int = 1) -> list[str]:
     rnd = random.Random(seed)
     population = [f"{rnd.choice(['', 'www.'])}{rnd.choice(WORDS)}{rnd.randrange(10**5)}."
                   f"{rnd.choice(TLDS)}" for _ in range(hosts)]
-    weights = [1 / (i + 1) ** 1.1 for i in range(hosts)]
+    # cumulative weights: choices() then bisects instead of summing per draw (300,000 URLs)
+    cumulative = list(itertools.accumulate(1 / (i + 1) ** 1.1 for i in range(hosts)))
     urls = []
     for n in range(count):
         roll = rnd.random()
         if roll < 0.10:
             url = rnd.choice(PLATFORM_LINKS).format(n=n)
         else:
-            host = rnd.choices(population, weights)[0]
+            host = rnd.choices(population, cum_weights=cumulative)[0]
             url = f"https://{host}/{rnd.choice(WORDS)}/{n}?id={rnd.randrange(10**9)}"
         if rnd.random() < 0.03:
             wrapped = quote(url, safe="")

@@ -23,10 +23,8 @@ acknowledges it. The rate limit is raised out of the way (one install id sends e
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -37,7 +35,6 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_KEY = "bench-client-key-0123456789abcdef"
@@ -63,27 +60,12 @@ class Result:
 
 
 def url_pool(count: int, hosts: int, seed: int) -> list[str]:
-    """Distinct mail-like URLs, the mix of `bench_core.mail_corpus` (Zipf-like hosts, platform
-    links, Safe Links wrappers), drawn fast enough for 300,000."""
+    """Distinct mail-like URLs: `bench_core.mail_corpus` (Zipf-like hosts, platform links,
+    Safe Links wrappers), so both benchmarks classify the same kind of traffic."""
     sys.path.insert(0, str(ROOT / "bench"))
-    from bench_core import PLATFORM_LINKS, TLDS, WORDS
+    from bench_core import mail_corpus
 
-    rnd = random.Random(seed)
-    population = [f"{rnd.choice(['', 'www.'])}{rnd.choice(WORDS)}{rnd.randrange(10**5)}."
-                  f"{rnd.choice(TLDS)}" for _ in range(hosts)]
-    cumulative = list(itertools.accumulate(1 / (i + 1) ** 1.1 for i in range(hosts)))
-    urls = []
-    for n in range(count):
-        if rnd.random() < 0.10:
-            url = rnd.choice(PLATFORM_LINKS).format(n=n)
-        else:
-            host = rnd.choices(population, cum_weights=cumulative)[0]
-            url = f"https://{host}/{rnd.choice(WORDS)}/{n}?id={rnd.randrange(10**9)}"
-        if rnd.random() < 0.03:
-            wrapped = quote(url, safe="")
-            url = f"https://nam12.safelinks.protection.outlook.com/?url={wrapped}&data=x"
-        urls.append(url)
-    return urls
+    return mail_corpus(count, hosts, seed)
 
 
 def lua_script(path: Path, bodies: list[str]) -> Path:

@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 
 log = logging.getLogger(__name__)
 
@@ -416,6 +416,23 @@ async def export_by_pages(
         if page.next_cursor is None:
             return
         current = current.next_page(page.next_cursor)
+
+
+class Lifecycle:
+    """`async with store:` starts it and closes it, for every store and shared state."""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
 
 @runtime_checkable

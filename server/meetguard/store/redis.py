@@ -48,6 +48,7 @@ from meetguard.store.base import (
     DAY,
     HOUR,
     CounterKey,
+    Lifecycle,
     LogPage,
     LogQuery,
     LogRecord,
@@ -287,7 +288,7 @@ async def read_persistence(client: Client) -> str:
     return "+".join(kinds) or "none"
 
 
-class RedisLogStore:
+class RedisLogStore(Lifecycle):
     """The audit log in Redis, with a local spool for when Redis is down (module docstring)."""
 
     def __init__(
@@ -346,13 +347,6 @@ class RedisLogStore:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-    async def __aenter__(self) -> RedisLogStore:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     @property
     def client(self) -> Client:
@@ -731,7 +725,7 @@ def _add_field(out: StatsBuilder, hour: int, field: str, n: int) -> None:
             out.add_hover_allow(n)
 
 
-class RedisState:
+class RedisState(Lifecycle):
     """SharedState in Redis: scan cache, rate limits, reload channel (pub/sub)."""
 
     def __init__(
@@ -775,13 +769,6 @@ class RedisState:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-    async def __aenter__(self) -> RedisState:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     @property
     def client(self) -> Client:

@@ -31,6 +31,7 @@ from meetguard.store.base import (
     HOUR,
     MAX_LIMIT,
     CounterKey,
+    Lifecycle,
     LogPage,
     LogQuery,
     LogRecord,
@@ -500,7 +501,7 @@ class _Readers:
         self._all.clear()
 
 
-class SQLiteLogStore:
+class SQLiteLogStore(Lifecycle):
     """The audit log in one SQLite file (see the module docstring)."""
 
     def __init__(
@@ -537,13 +538,6 @@ class SQLiteLogStore:
         await self._writer.stop()
         await asyncio.to_thread(self._readers.close)
         self._started = False
-
-    async def __aenter__(self) -> SQLiteLogStore:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     async def append(self, records: Sequence[LogRecord]) -> None:
         """Store records; returns after the transaction holding them has committed."""
