@@ -25,7 +25,7 @@ def records(n: int, *, ts: float | None = None, client: str = "pc-1") -> list[Lo
 
 def rows_seen_by_a_fresh_connection(path: Path) -> set[str]:
     with closing(sqlite3.connect(path)) as conn:
-        return {row[0] for row in conn.execute("SELECT id FROM records")}
+        return {row[0] for row in conn.execute("SELECT id FROM all_records")}
 
 
 @pytest.fixture
@@ -161,3 +161,121 @@ async def test_the_event_loop_keeps_running_during_big_writes(store: SQLiteLogSt
     with pytest.raises(asyncio.CancelledError):
         await task
     assert ticks >= min(5, elapsed / 0.005 / 4)  # the loop ran while the writer worked
+
+
+# -- the inbox: records wait there with only ordered indexes, then move to the indexed table --
+
+
+def table_counts(path: Path) -> tuple[int, int]:
+    with closing(sqlite3.connect(path)) as conn:
+        inbox = conn.execute("SELECT count(*) FROM inbox").fetchone()[0]
+        indexed = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        return inbox, indexed
+
+
+def mixed_records(n: int) -> list[LogRecord]:
+    """Records over two days with several hosts, classes and codes (stats have work to do)."""
+    now = time.time()
+    hosts = ["zoom.us", "us02web.zoom.us", "teams.microsoft.com", "evil.example", None]
+    return [
+        LogRecord.new("link", f"pc-{i % 7}", ts=now - i * 97.0, verdict_class=cls,
+                      action="warn" if cls == "warned" else "allow", host=hosts[i % 5],
+                      platform="zoom" if i % 5 < 2 else None, context="click",
+                      codes=("warned-platform", "secret-in-link", "warned-platform")[: i % 4])
+        for i in range(n)
+        for cls in (("warned", "approved", "unknown")[i % 3],)
+    ]  # fmt: skip
+
+
+async def test_queries_and_stats_are_the_same_before_and_after_indexing(
+    store: SQLiteLogStore,
+) -> None:
+    batch = mixed_records(600)
+    await store.append(batch[:300])
+    assert await store.index_inbox() == 300
+    await store.append(batch[300:])
+    assert table_counts(store.path) == (300, 300)  # half waits in the inbox, half is indexed
+    now = time.time()
+    queries = [LogQuery(limit=50), LogQuery(host="zoom.us", limit=7),
+               LogQuery(verdict_class="warned", client="pc-3"), LogQuery(code="secret-in-link")]
+    before = [await every_page(store, q) for q in queries]
+    stats_before = await store.stats(now - 3 * 86_400, now + 3600)
+    assert await store.index_inbox() == 300
+    assert table_counts(store.path) == (0, 600)
+    assert [await every_page(store, q) for q in queries] == before
+    assert await store.stats(now - 3 * 86_400, now + 3600) == stats_before
+    assert before[0] == sorted(batch, key=lambda r: (r.ts, r.id), reverse=True)
+    assert stats_before["totals"]["class"] == {"approved": 200, "warned": 200, "unknown": 200}
+
+
+async def every_page(store: SQLiteLogStore, q: LogQuery) -> list[LogRecord]:
+    items: list[LogRecord] = []
+    while True:
+        page = await store.query(q)
+        items += page.items
+        if page.next_cursor is None:
+            return items
+        q = q.next_page(page.next_cursor)
+
+
+async def test_an_idle_writer_indexes_the_inbox_by_itself(store: SQLiteLogStore) -> None:
+    await store.append(records(50))
+    for _ in range(200):
+        if table_counts(store.path) == (0, 50):
+            break
+        await asyncio.sleep(0.02)
+    assert table_counts(store.path) == (0, 50)
+    assert store.health()["indexed"] == 50
+
+
+async def test_an_appended_id_already_indexed_is_not_stored_twice(store: SQLiteLogStore) -> None:
+    batch = records(5)
+    await store.append(batch)
+    await store.index_inbox()
+    await store.append(batch)
+    assert table_counts(store.path) == (0, 5)
+    stats = await store.stats(time.time() - 3600, time.time() + 1)
+    assert stats["totals"]["class"]["warned"] == 5
+
+
+async def test_a_full_inbox_is_indexed_under_load_too(
+    store: SQLiteLogStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("meetguard.store.sqlite.INBOX_LIMIT", 100)
+    monkeypatch.setattr("meetguard.store.sqlite.IDLE_SECONDS", 60.0)  # never idle in this test
+    for _ in range(10):
+        await store.append(records(100))
+    inbox, indexed = table_counts(store.path)
+    assert inbox <= 200 and inbox + indexed == 1000
+
+
+def test_a_page_query_merges_the_two_tables_without_sorting(tmp_path: Path) -> None:
+    from meetguard.store.sqlite import build_query, connect_writer, migrate
+
+    with closing(connect_writer(tmp_path / "log.db")) as conn:
+        migrate(conn)
+        sql, params = build_query(LogQuery(since=0.0, limit=10))
+        plan = " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "MERGE" in plan and "TEMP B-TREE" not in plan, plan
+
+
+async def test_a_version_2_file_is_migrated_and_keeps_its_records(tmp_path: Path) -> None:
+    from meetguard.store.sqlite import _row_of
+
+    path = tmp_path / "log.db"
+    old = records(3)
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for statements in MIGRATIONS[:2]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (2)")
+        # the version-2 insert, as released
+        old_insert = ("INSERT INTO records VALUES"
+                      " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        conn.executemany(old_insert, [_row_of(r) for r in old])
+    async with SQLiteLogStore(path) as store:
+        new = records(2, ts=time.time() + 10)
+        await store.append(new + old)  # the old ids are known: not stored again
+        assert (await store.query(LogQuery())).items == new + old
+        assert table_counts(path) == (2, 3)
