@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import random
 import time
 from typing import Any
@@ -298,7 +297,7 @@ BAD_RECORDS = [
 
 @pytest.mark.parametrize(("field", "change"), BAD_RECORDS, ids=[f for f, _ in BAD_RECORDS])
 async def test_malformed_records_are_refused(store: LogStore, field: str, change: dict) -> None:
-    record = dataclasses.replace(samples()[0], **change)
+    record = samples()[0]._replace(**change)
     with pytest.raises(StoreError) as err:
         await store.append([record])
     assert err.value.code == "invalid-record"
