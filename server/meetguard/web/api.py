@@ -16,9 +16,10 @@ from aiohttp import web
 
 from ..classify import FileFacts, ScanResult, scan_bytes
 from ..policy import Policy
-from ..store.base import LogRecord, StoreError, counter_key, new_record_id
+from ..store.base import LogRecord, StoreError, new_record_id
 from ..urls import redact_text
 from ..verdict import Code, FileVerdict, LinkVerdict, Reason, Severity, Text
+from .answers import PreparedLink, links_answer
 from .app import SERVICE, Service
 from .auth import Role
 from .http import json_response, read_body, read_json
@@ -54,18 +55,14 @@ async def check_links(request: web.Request) -> web.Response:
     context = choice(body, "context", CONTEXTS, default="api")
     lang = language(body.get("lang"), request.headers.get("Accept-Language"))
     snapshot = service.policies.current
-    verdicts = [snapshot.classifier.link(url) for url in urls]
-    who = caller(request)
-    records, counted, ids = _link_records(service, verdicts, context, who)
+    prepared = [snapshot.links(url) for url in urls]
+    records, counted, ids = _link_records(service, prepared, context, caller(request))
     await service.log(records, counted)
-    ttl = snapshot.policy.actions.verdict_ttl_seconds
-    out = []
-    for verdict, record_id in zip(verdicts, ids, strict=True):
-        answer = verdict.to_dict(lang)
-        answer["id"] = record_id
-        answer["ttl"] = ttl
-        out.append(answer)
-    return json_response({"verdicts": out, "policy_version": snapshot.policy.version})
+    return web.Response(
+        body=links_answer(prepared, ids, lang, snapshot.policy.actions.verdict_ttl_seconds,
+                          snapshot.policy.version),
+        content_type="application/json",
+    )
 
 
 def _url_list(value: Any, limit: int) -> list[str]:
@@ -80,7 +77,7 @@ def _url_list(value: Any, limit: int) -> list[str]:
 
 
 def _link_records(
-    service: Service, verdicts: list[LinkVerdict], context: str, who: Caller
+    service: Service, prepared: list[PreparedLink], context: str, who: Caller
 ) -> tuple[list[LogRecord], dict[str, int], list[str | None]]:
     """Records to store, counters for what is only counted (hover allows), and the ids."""
     records: list[LogRecord] = []
@@ -88,34 +85,16 @@ def _link_records(
     ids: list[str | None] = []
     now = time.time()
     only_count = context == "hover" and not service.settings.log_hover_allows
-    for verdict in verdicts:
-        if only_count and verdict.action.value == "allow":
-            key = counter_key("hover", "allow", verdict.verdict_class.value, verdict.platform)
-            counted[key] = counted.get(key, 0) + 1
+    client, user, key_name = who.install, who.user, who.credential.name
+    for link in prepared:
+        if only_count and link.hover_counter is not None:
+            counted[link.hover_counter] = counted.get(link.hover_counter, 0) + 1
             ids.append(None)
             continue
-        record = link_record(verdict, now, context, who)
+        record = link.record(now, context, client, user, key_name)
         records.append(record)
         ids.append(record.id)
     return records, counted, ids
-
-
-def link_record(verdict: LinkVerdict, ts: float, context: str | None, who: Caller,
-                **detail: Any) -> LogRecord:
-    return LogRecord(
-        id=new_record_id(ts), ts=ts, kind="link", client=who.install, user=who.user,
-        context=context, verdict_class=verdict.verdict_class.value,
-        action=verdict.action.value, platform=verdict.platform, host=verdict.host or None,
-        # An invalid link has no target: keep what was sent (secrets redacted, bounded).
-        target=verdict.target or printable(verdict.url[:2048]) or None,
-        codes=tuple(verdict.codes), rules=tuple(verdict.rules),
-        policy_version=verdict.policy_version,
-        detail={"key": who.credential.name,
-                "severities": [r.severity.value for r in verdict.reasons],
-                **({"unwrapped": [h.wrapper for h in verdict.unwrapped]}
-                   if verdict.unwrapped else {}),
-                **detail},
-    )
 
 
 # -- files ---------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import gc
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from ..signatures import default_signatures_dir
 from ..store.base import LogRecord, LogStore, SharedState, StoreError
 from ..store.memory import LocalState
 from ..store.sqlite import SQLiteLogStore
+from .answers import PreparedLink, preparer
 from .auth import KeyRing
 from .metrics import Metrics
 
@@ -39,6 +41,8 @@ class Snapshot:
 
     policy: Policy
     classifier: Classifier
+    links: Callable[[str], PreparedLink]
+    """url -> the verdict prepared for answers and records (cached)."""
     loaded_at: float
     policy_document: bytes = b""  # GET /v1/policy body, built once per snapshot
     etag: str = ""
@@ -59,7 +63,8 @@ class PolicyHolder:
         body = orjson.dumps(document)
         etag = '"' + policy.version + "-" + _digest(body) + '"'
         gc.freeze()  # the snapshot lives long: keep it out of every collection (tail latency)
-        return Snapshot(policy, Classifier(policy), time.time(), body, etag)
+        classifier = Classifier(policy)
+        return Snapshot(policy, classifier, preparer(classifier), time.time(), body, etag)
 
     async def reload(self, directory: Path) -> tuple[str, str]:
         """Load `directory` and swap it in; returns (previous version, new version)."""
@@ -117,10 +122,11 @@ class Service:
             await self.store.append(records)
         if counted:
             await self.store.count(counted)
-        for record in records:
-            self.metrics.inc("meetguard_verdicts_total",
-                             (("kind", record.kind), ("class", record.verdict_class or ""),
-                              ("action", record.action or "")))
+        for (kind, verdict_class, action), n in Counter(
+            (r.kind, r.verdict_class, r.action) for r in records
+        ).items():
+            self.metrics.inc("meetguard_verdicts_total", (("kind", kind),
+                             ("class", verdict_class or ""), ("action", action or "")), n)
 
     async def reload(self, *, announce: bool) -> tuple[str, str]:
         previous, new = await self.policies.reload(self.signatures_dir)
