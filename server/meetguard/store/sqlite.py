@@ -424,7 +424,10 @@ class _Writer:
     def __init__(self, path: Path, synchronous: str) -> None:
         self._path = path
         self._synchronous = synchronous
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        # The queue carries lists of jobs: what one event-loop iteration submitted, posted at its
+        # end (one wake-up of this thread for many requests; see `submit`).
+        self._queue: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
+        self._outbox: list[_Job] = []
         self._thread = threading.Thread(target=self._run, name="meetguard-sqlite-writer")
         self._conn: sqlite3.Connection | None = None
         self._failed: StoreError | None = None
@@ -454,13 +457,21 @@ class _Writer:
             raise StoreError("store-closed", "the log store is closed")
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._queue.put(_Job(op, records, future, loop))
+        if not self._outbox:
+            loop.call_soon(self._post)  # after the handlers this iteration already runs
+        self._outbox.append(_Job(op, records, future, loop))
         return future
+
+    def _post(self) -> None:
+        if self._outbox:
+            jobs, self._outbox = self._outbox, []
+            self._queue.put(jobs)
 
     async def stop(self) -> None:
         """Commit what is queued, then end the thread."""
         if not self.closed:
             self.closed = True
+            self._post()
             if self._thread.ident is not None:
                 self._queue.put(None)
         if self._thread.is_alive():
@@ -491,16 +502,16 @@ class _Writer:
             return []
         if first is None:
             return None
-        batch = [first]
+        batch = list(first)
         while len(batch) < _MAX_BATCH_JOBS:
             try:
-                job = self._queue.get_nowait()
+                jobs = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if job is None:
+            if jobs is None:
                 self._queue.put(None)  # seen again after this batch commits
                 break
-            batch.append(job)
+            batch += jobs
         return batch
 
     def _commit(self, batch: list[_Job]) -> None:
@@ -555,10 +566,11 @@ class _Writer:
     def _fail_all(self, error: StoreError) -> None:
         self._failed = error
         while True:
-            job = self._queue.get()
-            if job is None:
+            jobs = self._queue.get()
+            if jobs is None:
                 return
-            job.loop.call_soon_threadsafe(_settle, job.future, None, error)
+            for job in jobs:
+                job.loop.call_soon_threadsafe(_settle, job.future, None, error)
 
 
 class _Readers:
