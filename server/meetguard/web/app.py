@@ -123,10 +123,10 @@ class Service:
         if counted:
             await self.store.count(counted)
         for (kind, verdict_class, action), n in Counter(
-            (r.kind, r.verdict_class, r.action) for r in records
+            (r.kind, r.verdict_class or "", r.action or "") for r in records
         ).items():
-            self.metrics.inc("meetguard_verdicts_total", (("kind", kind),
-                             ("class", verdict_class or ""), ("action", action or "")), n)
+            self.metrics.inc("meetguard_verdicts_total",
+                             (("kind", kind), ("class", verdict_class), ("action", action)), n)
 
     async def reload(self, *, announce: bool) -> tuple[str, str]:
         previous, new = await self.policies.reload(self.signatures_dir)

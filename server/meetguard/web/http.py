@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -12,8 +13,19 @@ from .problems import ProblemError
 
 async def read_body(request: web.Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed `limit` bytes."""
-    if request.content_length is not None and request.content_length > limit:
+    length = request.content_length
+    if length is not None and length > limit:
         raise ProblemError("body-too-large", f"the body may be at most {limit} bytes")
+    try:
+        if length == 0:
+            return b""
+        if length is not None and request.headers.get("Content-Encoding") is None:
+            # The length is known and within the limit: one read, no chunk loop.
+            return await request.content.readexactly(length)
+    except asyncio.IncompleteReadError:
+        raise _unreadable() from None
+    except web.RequestPayloadError:
+        raise _unreadable() from None
     chunks: list[bytes] = []
     size = 0
     try:
@@ -23,11 +35,14 @@ async def read_body(request: web.Request, limit: int) -> bytes:
                 raise ProblemError("body-too-large", f"the body may be at most {limit} bytes")
             chunks.append(chunk)
     except web.RequestPayloadError:  # e.g. a Content-Encoding the body does not have
-        # aiohttp drops the connection after this answer: say so, so it is not reused.
-        raise ProblemError("invalid-request", "the body cannot be read: check its "
-                           "Content-Encoding and framing",
-                           headers={"Connection": "close"}) from None
+        raise _unreadable() from None
     return b"".join(chunks)
+
+
+def _unreadable() -> ProblemError:
+    # aiohttp drops the connection after this answer: say so, so it is not reused.
+    return ProblemError("invalid-request", "the body cannot be read: check its "
+                        "Content-Encoding and framing", headers={"Connection": "close"})
 
 
 async def read_json(request: web.Request, limit: int) -> Any:
