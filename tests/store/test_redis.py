@@ -212,6 +212,29 @@ async def test_rate_limit_is_shared(two_states: tuple[RedisState, RedisState]) -
     assert await b.rate_limit("pc-2", 5, 3600)
 
 
+async def test_far_from_the_limit_tokens_are_spent_without_asking_redis(
+    two_states: tuple[RedisState, RedisState],
+) -> None:
+    a, _ = two_states
+    window = int(time.time() // 3600)
+    assert await a.rate_limit("pc-1", 8000, 3600)
+    assert int(await a.client.get(a.keys.rate("pc-1", window))) == 1000  # one grant, counted
+    for _ in range(999):
+        assert a.rate_limit_nowait("pc-1", 8000, 3600)
+    assert a.rate_limit_nowait("pc-1", 8000, 3600) is None  # spent: the next one asks again
+    assert int(await a.client.get(a.keys.rate("pc-1", window))) == 1000
+
+
+async def test_shared_tokens_never_let_more_than_the_limit_through(
+    two_states: tuple[RedisState, RedisState],
+) -> None:
+    a, b = two_states
+    allowed = [await s.rate_limit("pc-1", 40, 3600) for _ in range(40) for s in (a, b)]
+    # Tokens one instance holds are counted: the other may be refused a few early, never late.
+    assert 40 - 40 // 8 <= sum(allowed) <= 40
+    assert allowed[: 40 - 40 // 8] == [True] * (40 - 40 // 8)
+
+
 async def test_reload_message_reaches_every_instance(
     two_states: tuple[RedisState, RedisState],
 ) -> None:

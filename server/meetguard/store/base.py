@@ -503,6 +503,10 @@ class SharedState(Protocol):
     async def rate_limit(self, client: str, limit: int, window_s: float) -> bool:
         """Count one request for `client`; True when it is within `limit` per `window_s`."""
 
+    def rate_limit_nowait(self, client: str, limit: int, window_s: float) -> bool | None:
+        """`rate_limit` answered in process when it can be (most requests); None when only
+        `rate_limit` can tell."""
+
     async def publish_reload(self, version: str) -> None:
         """Tell every instance (this one included) to reload signatures."""
 

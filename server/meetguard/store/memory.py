@@ -89,6 +89,10 @@ class LocalState:
 
     async def rate_limit(self, client: str, limit: int, window_s: float) -> bool:
         """Sliding-window limit per client (see `sliding_window_allows`)."""
+        return self.rate_limit_nowait(client, limit, window_s)
+
+    def rate_limit_nowait(self, client: str, limit: int, window_s: float) -> bool:
+        """`rate_limit`, which in process never has to wait."""
         counts = self._windows.get(client, (0, 0, 0))
         allowed, counts = sliding_window_allows(counts, self._clock(), limit, window_s)
         self._windows[client] = counts

@@ -138,14 +138,21 @@ return removed
 """
 
 _RATE_LUA = """
--- KEYS[1] this window's count, KEYS[2] the previous window's; ARGV limit, elapsed, ttl ms.
+-- KEYS[1] this window's count, KEYS[2] the previous window's; ARGV limit, elapsed, ttl ms,
+-- most tokens to grant. Grants an eighth of the room left (at least 1, at most ARGV[4]) and
+-- counts them all: the instance spends them without asking again. Near the limit the grant
+-- is 1, so every request asks and the limit is exact where it matters.
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 local prev = tonumber(redis.call('GET', KEYS[2]) or '0')
-if prev * (1 - tonumber(ARGV[2])) + cur + 1 > tonumber(ARGV[1]) then return 0 end
-redis.call('INCR', KEYS[1])
+local room = math.floor(tonumber(ARGV[1]) - prev * (1 - tonumber(ARGV[2])) - cur)
+if room < 1 then return 0 end
+local grant = math.min(math.max(1, math.floor(room / 8)), tonumber(ARGV[4]))
+redis.call('INCRBY', KEYS[1], grant)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+return grant
 """
+_RATE_GRANT_MAX = 1000  # tokens per grant: one round trip per 1,000 requests at most
+_RATE_LEASES_MAX = 100_000  # clients with tokens in hand (forgetting them costs a round trip)
 
 # Filters with an index of their own. kind and context are rarely selective (most records are
 # links and clicks): a query on them scans the time index, and no write pays for them.
@@ -744,6 +751,7 @@ class RedisState(Lifecycle):
         self._reconnect_interval = reconnect_interval
         self._client: Client | None = None
         self._rate: Any = None
+        self._leases: dict[str, tuple[int, int]] = {}  # client -> (window, tokens in hand)
         self._callbacks: list[ReloadCallback] = []
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -798,18 +806,40 @@ class RedisState(Lifecycle):
             log.warning("scan cache unavailable: %r", exc)
 
     async def rate_limit(self, client: str, limit: int, window_s: float) -> bool:
-        """Sliding-window limit shared by every instance; allows (fails open) if Redis is down."""
+        """Sliding-window limit shared by every instance; allows (fails open) if Redis is down.
+
+        Redis grants tokens a few at a time (see `_RATE_LUA`); the ones in hand are spent by
+        `rate_limit_nowait` with no round trip."""
+        if self.rate_limit_nowait(client, limit, window_s):
+            return True
         now = time.time()
         window = math.floor(now / window_s)
         elapsed = now / window_s - window
         keys = [self.keys.rate(client, window), self.keys.rate(client, window - 1)]
         ttl_ms = int(2 * window_s * 1000) + 1000
+        args = [limit, elapsed, ttl_ms, _RATE_GRANT_MAX]
         try:
-            allowed = await self._call(lambda: self._rate(keys=keys, args=[limit, elapsed, ttl_ms]))
+            granted = int(await self._call(lambda: self._rate(keys=keys, args=args)))
         except UNAVAILABLE as exc:
             log.warning("rate limit unavailable, allowing: %r", exc)
             return True
-        return bool(allowed)
+        if granted > 1:
+            if len(self._leases) >= _RATE_LEASES_MAX:
+                self._leases.clear()
+            self._leases[client] = (window, granted - 1)
+        return granted > 0
+
+    def rate_limit_nowait(self, client: str, limit: int, window_s: float) -> bool | None:
+        """True when a token granted earlier in this window is in hand (spent); else None."""
+        lease = self._leases.get(client)
+        if lease is None:
+            return None
+        window, tokens = lease
+        if tokens < 1 or window != math.floor(time.time() / window_s):
+            del self._leases[client]
+            return None
+        self._leases[client] = (window, tokens - 1)
+        return True
 
     async def publish_reload(self, version: str) -> None:
         """Record the version and tell every subscribed instance; StoreError if Redis is down."""

@@ -131,9 +131,11 @@ async def _authenticate(request: web.Request, role: Role) -> None:
 
 
 async def _rate_limit(service: Any, client: str) -> None:
+    limit = service.settings.rate_limit_per_minute
     try:
-        allowed = await service.state.rate_limit(client, service.settings.rate_limit_per_minute,
-                                                 60.0)
+        allowed = service.state.rate_limit_nowait(client, limit, 60.0)
+        if allowed is None:
+            allowed = await service.state.rate_limit(client, limit, 60.0)
     except StoreError as exc:
         # Rate limiting fails open: verdicts matter more than fairness while Redis is down.
         log.warning("rate limit not checked: %s", exc)
