@@ -5,10 +5,9 @@ transaction and commits, then resolves each caller's future. So `append` returns
 COMMIT: a record is committed before the answer it belongs to is sent. Reads run on read-only
 connections in a small thread pool, so the event loop never waits on SQLite.
 
-Records land in `inbox`, a table with only append-ordered indexes (id, time): an answer waits for
-a few sequential B-tree inserts, not for seven indexes keyed by host, client, class... whose
-random leaf pages made every commit write a page per record (measured: 27 us a record against
-6 us). When the writer is idle, or the inbox grows past `INBOX_LIMIT`, it moves the oldest inbox
+Records land in `inbox`, a table with one index, on time: an answer waits for a few sequential
+B-tree inserts, not for eight indexes keyed by id, host, client, class... whose random leaf
+pages made every commit write a page per record (measured: 27 us a record against 6 us). When the writer is idle, or the inbox grows past `INBOX_LIMIT`, it moves the oldest inbox
 rows in bulk into `records`, the fully indexed table, and adds them to the stats counters in the
 same transaction. Queries and stats read both tables, so a record is visible from its commit on;
 `all_records` is a view over both for people poking at the file with `sqlite3`.
@@ -95,8 +94,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (
         # The inbox (see the module docstring): the columns of `records`, only ordered indexes.
+        # No index on id alone: a record's (ts, id) finds it (see `_new_records`), and every
+        # index is one more page written by every commit.
         """CREATE TABLE inbox (
-            id TEXT NOT NULL UNIQUE, ts REAL NOT NULL, kind TEXT NOT NULL, client TEXT NOT NULL,
+            id TEXT NOT NULL, ts REAL NOT NULL, kind TEXT NOT NULL, client TEXT NOT NULL,
             user TEXT, context TEXT, class TEXT, action TEXT, platform TEXT,
             host TEXT, rhost TEXT, target TEXT, codes TEXT NOT NULL, rules TEXT NOT NULL,
             policy_version TEXT, event TEXT, sha256 TEXT, detail TEXT NOT NULL)""",
@@ -190,47 +191,54 @@ def insert_records(conn: sqlite3.Connection, records: Sequence[LogRecord]) -> in
 
 
 def _new_records(conn: sqlite3.Connection, records: Sequence[LogRecord]) -> list[LogRecord]:
-    """The records whose id is in neither table yet (first of each id in the batch)."""
+    """The records in neither table yet (first of each id in the batch): by id in `records`,
+    by (ts, id) in the inbox, whose time index finds them."""
     unique = list({r.id: r for r in reversed(records)}.values())[::-1]
     known: set[str] = set()
     for i in range(0, len(unique), 500):
-        ids = [r.id for r in unique[i : i + 500]]
-        marks = ", ".join("?" * len(ids))
-        sql = (f"SELECT id FROM records WHERE id IN ({marks})"
-               f" UNION ALL SELECT id FROM inbox WHERE id IN ({marks})")
-        known.update(row[0] for row in conn.execute(sql, ids + ids))
+        chunk = unique[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        known.update(row[0] for row in conn.execute(
+            f"SELECT id FROM records WHERE id IN ({marks})", [r.id for r in chunk]))
+        pairs = {(r.ts, r.id) for r in chunk}
+        known.update(rid for ts, rid in conn.execute(
+            f"SELECT ts, id FROM inbox WHERE ts IN ({marks})", [r.ts for r in chunk])
+            if (ts, rid) in pairs)
     return [r for r in unique if r.id not in known]
 
 
 _HOUR_OF = "CAST(ts / 3600 AS INTEGER) * 3600"  # int(ts // HOUR) * HOUR, as ts >= 0
 _DAY_OF = "CAST(ts / 86400 AS INTEGER) * 86400"
 _UPSERT_N = "ON CONFLICT DO UPDATE SET n = n + excluded.n"
-# Moving inbox rows up to a rowid: count them, copy them, delete them (one transaction).
-_INDEX_STEPS = (
+# Moving inbox rows up to a rowid: copy them (an id already indexed is skipped), count what
+# landed (records past the rowid `records` had before), delete them from the inbox.
+_MOVE = f"INSERT OR IGNORE INTO records ({_COLUMNS}) SELECT {_COLUMNS} FROM inbox WHERE rowid <= ?"
+_COUNT_MOVED = (
     f"INSERT INTO counters SELECT {_HOUR_OF}, kind, ifnull(class, ''), ifnull(action, ''),"
-    " ifnull(platform, ''), ifnull(context, ''), ifnull(event, ''), count(*) FROM inbox"
-    f" WHERE rowid <= ? GROUP BY 1, 2, 3, 4, 5, 6, 7 {_UPSERT_N}",
+    " ifnull(platform, ''), ifnull(context, ''), ifnull(event, ''), count(*) FROM records"
+    f" WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7 {_UPSERT_N}",
     # A record counts once per code, however often the code repeats in it (DISTINCT rowid).
-    f"INSERT INTO code_counters SELECT hour, code, count(*) FROM (SELECT DISTINCT inbox.rowid,"
-    f" {_HOUR_OF} AS hour, j.value AS code FROM inbox, json_each(inbox.codes) AS j"
-    f" WHERE inbox.rowid <= ?) WHERE true GROUP BY 1, 2 {_UPSERT_N}",
-    f"INSERT INTO host_counters SELECT {_DAY_OF}, host, ifnull(class, ''), count(*) FROM inbox"
-    f" WHERE rowid <= ? AND host != '' GROUP BY 1, 2, 3 {_UPSERT_N}",
-    f"INSERT OR IGNORE INTO records ({_COLUMNS}) SELECT {_COLUMNS} FROM inbox WHERE rowid <= ?",
-    "DELETE FROM inbox WHERE rowid <= ?",
+    f"INSERT INTO code_counters SELECT hour, code, count(*) FROM (SELECT DISTINCT records.rowid,"
+    f" {_HOUR_OF} AS hour, j.value AS code FROM records, json_each(records.codes) AS j"
+    f" WHERE records.rowid > ?) WHERE true GROUP BY 1, 2 {_UPSERT_N}",
+    f"INSERT INTO host_counters SELECT {_DAY_OF}, host, ifnull(class, ''), count(*) FROM records"
+    f" WHERE rowid > ? AND host != '' GROUP BY 1, 2, 3 {_UPSERT_N}",
 )
 
 
 def index_inbox(conn: sqlite3.Connection, limit: int) -> int:
     """Move up to `limit` of the oldest inbox rows into `records` and the counters (inside the
-    caller's transaction); returns how many moved."""
+    caller's transaction); returns how many left the inbox."""
     last, moved = conn.execute(
         "SELECT max(rowid), count(*) FROM (SELECT rowid FROM inbox ORDER BY rowid LIMIT ?)",
         (limit,),
     ).fetchone()
     if moved:
-        for step in _INDEX_STEPS:
-            conn.execute(step, (last,))
+        before = conn.execute("SELECT ifnull(max(rowid), 0) FROM records").fetchone()[0]
+        conn.execute(_MOVE, (last,))
+        for count in _COUNT_MOVED:
+            conn.execute(count, (before,))
+        conn.execute("DELETE FROM inbox WHERE rowid <= ?", (last,))
     return moved
 
 
