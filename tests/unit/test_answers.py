@@ -7,7 +7,13 @@ import pytest
 
 from meetguard.classify import Classifier
 from meetguard.policy import Policy
-from meetguard.store.base import LogRecord, check_record, record_id_time
+from meetguard.store.base import (
+    LogRecord,
+    check_record,
+    new_record_id,
+    new_record_ids,
+    record_id_time,
+)
 from meetguard.web.answers import links_answer, prepare, preparer
 
 URLS = [
@@ -38,7 +44,8 @@ def test_the_answer_is_each_verdict_with_its_id_and_ttl(policy: Policy, lang: st
 
 def test_the_record_carries_the_verdict_and_the_caller(policy: Policy) -> None:
     verdict = Classifier(policy).link(URLS[2])
-    record = prepare(verdict).record(1_700_000_000.5, "click", "pc-7", "lan%40mic", "ext")
+    rid = new_record_id(1_700_000_000.5)
+    record = prepare(verdict).record(rid, 1_700_000_000.5, "click", "pc-7", "lan%40mic", "ext")
     check_record(record)
     assert record == LogRecord(
         id=record.id, ts=1_700_000_000.5, kind="link", client="pc-7", user="lan%40mic",
@@ -54,15 +61,16 @@ def test_the_record_carries_the_verdict_and_the_caller(policy: Policy) -> None:
 
 def test_an_invalid_link_keeps_what_was_sent_as_its_target(policy: Policy) -> None:
     verdict = Classifier(policy).link("http://[not a url")
-    record = prepare(verdict).record(0.0, "api", "c", None, "k")
+    record = prepare(verdict).record(new_record_id(0.0), 0.0, "api", "c", None, "k")
     assert record.verdict_class == "unknown" and record.target == "http://[not a url"
 
 
-def test_prepared_links_are_cached_and_records_get_fresh_ids(policy: Policy) -> None:
+def test_prepared_links_are_cached(policy: Policy) -> None:
     links = preparer(Classifier(policy))
     assert links(URLS[0]) is links(URLS[0])
-    first, second = (links(URLS[0]).record(1.0, "click", "c", None, "k") for _ in range(2))
-    assert first.id != second.id
+    first, second = (links(URLS[0]).record(rid, 1.0, "click", "c", None, "k")
+                     for rid in new_record_ids(1.0, 2))
+    assert first.id != second.id and first[1:] == second[1:]
 
 
 def test_only_a_hover_that_allows_has_a_counter(policy: Policy) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import logging
 import math
 import random
@@ -75,6 +76,29 @@ def new_record_id(ts: float | None = None) -> str:
 
 
 _PAIRS = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
+
+
+def new_record_ids(ts: float, n: int) -> list[str]:
+    """`n` new ULIDs for records made at `ts`: `new_record_id`, with the time part encoded once.
+
+    >>> a, b = new_record_ids(1700000000.123, 2)
+    >>> a[:10] == b[:10] == new_record_id(1700000000.123)[:10], a != b, len(a)
+    (True, True, 26)
+    """
+    ms = int(ts * 1000)
+    if not 0 <= ms < 1 << 48:
+        raise ValueError(f"timestamp out of ULID range: {ts!r}")
+    p = _PAIRS
+    # 48 bits of time and 80 random bits: 5 + 8 pairs of characters, 10 bits each.
+    prefix = "".join((p[ms >> 40], p[ms >> 30 & 1023], p[ms >> 20 & 1023], p[ms >> 10 & 1023],
+                      p[ms & 1023]))
+    out = []
+    for _ in range(n):
+        v = random.getrandbits(80)
+        out.append("".join((prefix, p[v >> 70], p[v >> 60 & 1023], p[v >> 50 & 1023],
+                            p[v >> 40 & 1023], p[v >> 30 & 1023], p[v >> 20 & 1023],
+                            p[v >> 10 & 1023], p[v & 1023])))
+    return out
 
 
 def record_id_time(record_id: str) -> float:
@@ -192,6 +216,7 @@ def normalise_host(host: str) -> str:
     return host.strip().rstrip(".").lower()
 
 
+@functools.lru_cache(maxsize=65536)  # one per record stored: hosts repeat
 def reversed_host(host: str) -> str:
     """The host's labels reversed, with a trailing dot: a key whose prefixes are its parents.
 

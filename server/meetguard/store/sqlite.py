@@ -7,9 +7,10 @@ connections in a small thread pool, so the event loop never waits on SQLite.
 
 Records land in `inbox`, a table with one index, on time: an answer waits for a few sequential
 B-tree inserts, not for eight indexes keyed by id, host, client, class... whose random leaf
-pages made every commit write a page per record (measured: 27 us a record against 6 us). When the writer is idle, or the inbox grows past `INBOX_LIMIT`, it moves the oldest inbox
-rows in bulk into `records`, the fully indexed table, and adds them to the stats counters in the
-same transaction. Queries and stats read both tables, so a record is visible from its commit on;
+pages made every commit write a page per record (measured: 27 us a record against 6 us). When
+the writer is idle, or the inbox grows past `INBOX_LIMIT`, it moves the oldest inbox rows in bulk
+into `records`, the fully indexed table, and adds them to the stats counters in the same
+transaction. Queries and stats read both tables, so a record is visible from its commit on;
 `all_records` is a view over both for people poking at the file with `sqlite3`.
 
 Stats come from aggregate tables filled as records leave the inbox: `counters` (hour x kind x

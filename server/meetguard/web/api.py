@@ -16,7 +16,7 @@ from aiohttp import web
 
 from ..classify import FileFacts, ScanResult, scan_bytes
 from ..policy import Policy
-from ..store.base import LogRecord, StoreError, new_record_id
+from ..store.base import LogRecord, StoreError, new_record_id, new_record_ids
 from ..urls import redact_text
 from ..verdict import Code, FileVerdict, LinkVerdict, Reason, Severity, Text
 from .answers import PreparedLink, links_answer
@@ -86,14 +86,13 @@ def _link_records(
     now = time.time()
     only_count = context == "hover" and not service.settings.log_hover_allows
     client, user, key_name = who.install, who.user, who.credential.name
-    for link in prepared:
+    for link, record_id in zip(prepared, new_record_ids(now, len(prepared)), strict=True):
         if only_count and link.hover_counter is not None:
             counted[link.hover_counter] = counted.get(link.hover_counter, 0) + 1
             ids.append(None)
             continue
-        record = link.record(now, context, client, user, key_name)
-        records.append(record)
-        ids.append(record.id)
+        records.append(link.record(record_id, now, context, client, user, key_name))
+        ids.append(record_id)
     return records, counted, ids
 
 
