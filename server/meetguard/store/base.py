@@ -159,7 +159,7 @@ class LogRecord(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; the verdict class is under the key `class`."""
-        out = {key: getattr(self, name) for name, key in _RECORD_KEYS}
+        out = dict(zip(RECORD_DOC_KEYS, self, strict=True))
         out["codes"] = list(self.codes)
         out["rules"] = list(self.rules)
         out["detail"] = dict(self.detail)
@@ -183,7 +183,8 @@ class LogRecord(NamedTuple):
         return record
 
 
-_RECORD_KEYS = tuple((name, _KEY_OF.get(name, name)) for name in LogRecord._fields)
+RECORD_DOC_KEYS = tuple(_KEY_OF.get(name, name) for name in LogRecord._fields)
+"""The keys of `LogRecord.to_dict()`, in field order."""
 _ULID_CHARS = frozenset(_CROCKFORD)
 
 

@@ -155,9 +155,10 @@ def _record_of(row: Sequence[Any]) -> LogRecord:
 def connect_writer(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
     """The writer's connection: WAL, explicit transactions, caches sized for the indexes."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # Before any statement that may take a lock: another worker's writer may hold it.
+    conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
-    conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: the hot index pages stay in memory
     # A checkpoint runs inside the commit that crosses the threshold, and every answer waiting
     # on that commit waits for it. Measured with wrk at 16 connections on one core: 10,000 pages
