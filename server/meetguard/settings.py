@@ -122,6 +122,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("retention_days", 180, _int_range(1, 3650), "Days log records are kept."),
     Setting("sqlite_synchronous", "normal", _choice("normal", "full"),
             "SQLite durability: normal survives a killed process, full also a power cut."),
+    Setting("sqlite_inbox_rows", 1_000_000, _int_range(1000, 100_000_000),
+            "SQLite records waiting to be indexed before indexing runs under load too."),
     Setting("max_body_bytes", 1 * MB, _int_range(1024, 64 * MB),
             "Largest JSON request body."),
     Setting("max_urls_per_batch", 100, _int_range(1, 10000), "Most URLs in one check request."),

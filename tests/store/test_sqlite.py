@@ -239,13 +239,13 @@ async def test_an_appended_id_already_indexed_is_not_stored_twice(store: SQLiteL
 
 
 async def test_a_full_inbox_is_indexed_under_load_too(
-    store: SQLiteLogStore, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("meetguard.store.sqlite.INBOX_LIMIT", 100)
     monkeypatch.setattr("meetguard.store.sqlite.IDLE_SECONDS", 60.0)  # never idle in this test
-    for _ in range(10):
-        await store.append(records(100))
-    inbox, indexed = table_counts(store.path)
+    async with SQLiteLogStore(tmp_path / "log.db", inbox_rows=100) as store:
+        for _ in range(10):
+            await store.append(records(100))
+        inbox, indexed = table_counts(store.path)
     assert inbox <= 200 and inbox + indexed == 1000
 
 

@@ -8,7 +8,7 @@ connections in a small thread pool, so the event loop never waits on SQLite.
 Records land in `inbox`, a table with one index, on time: an answer waits for a few sequential
 B-tree inserts, not for eight indexes keyed by id, host, client, class... whose random leaf
 pages made every commit write a page per record (measured: 27 us a record against 6 us). When
-the writer is idle, or the inbox grows past `INBOX_LIMIT`, it moves the oldest inbox rows in bulk
+the writer is idle, or the inbox grows past `inbox_rows`, it moves the oldest inbox rows in bulk
 into `records`, the fully indexed table, and adds them to the stats counters in the same
 transaction. Queries and stats read both tables, so a record is visible from its commit on;
 `all_records` is a view over both for people poking at the file with `sqlite3`.
@@ -116,10 +116,11 @@ _READ_COLUMNS = (
     " policy_version, event, sha256, detail"
 )
 _INSERT = f"INSERT INTO inbox ({_COLUMNS}) VALUES ({', '.join('?' * 18)})"
-INBOX_LIMIT = 200_000
-"""Rows the inbox may hold before indexing runs under load too. Queries and stats read the
-inbox without its filter indexes: at this size a 7-day stats query takes ~0.6 s here (0.06 s
-once indexed), a filtered page a few milliseconds."""
+INBOX_ROWS = 1_000_000
+"""Default for how many rows the inbox may hold before indexing runs under load too (setting
+`sqlite_inbox_rows`). Queries and stats read the inbox without its filter indexes: a 7-day
+stats query takes ~3 s per million inbox rows here (0.03 s once indexed); a filtered page a few
+milliseconds. A million is a busy day of a large ministry, taken at full speed."""
 INDEX_CHUNK = 500
 """Rows moved per transaction when idle: big enough to share the indexes' page writes, small
 enough that an answer arriving meanwhile waits ~7 ms at most."""
@@ -432,9 +433,10 @@ def _as_store_error(exc: Exception) -> StoreError:
 class _Writer:
     """The one writer thread: drains its queue into one transaction per round (group commit)."""
 
-    def __init__(self, path: Path, synchronous: str) -> None:
+    def __init__(self, path: Path, synchronous: str, inbox_rows: int = INBOX_ROWS) -> None:
         self._path = path
         self._synchronous = synchronous
+        self._inbox_rows = inbox_rows
         # The queue carries lists of jobs: what one event-loop iteration submitted, posted at its
         # end (one wake-up of this thread for many requests; see `submit`).
         self._queue: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
@@ -540,7 +542,7 @@ class _Writer:
                 insert_records(self._conn, records)
                 self._backlog = True
                 self._indexing = False  # answers come first: wait for the next idle spell
-                crowded = inbox_size(self._conn) > INBOX_LIMIT
+                crowded = inbox_size(self._conn) > self._inbox_rows
             results = [job.op(self._conn) if job.op else None for job in batch]
             self._conn.execute("COMMIT")
             self.transactions += 1
@@ -643,13 +645,14 @@ class SQLiteLogStore(Lifecycle):
         retention_days: int = 180,
         synchronous: str = "NORMAL",
         readers: int = 2,
+        inbox_rows: int = INBOX_ROWS,
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be 'NORMAL' or 'FULL'")
         self.path = Path(path)
         self.retention_days = retention_days
         self.synchronous = synchronous
-        self._writer = _Writer(self.path, synchronous)
+        self._writer = _Writer(self.path, synchronous, inbox_rows)
         self._readers = _Readers(self.path, readers)
         self._started = False
 

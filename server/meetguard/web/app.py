@@ -185,7 +185,8 @@ def _default_store(settings: Any) -> LogStore:
                              spool_max_bytes=settings.spool_max_bytes,
                              timeout=settings.redis_timeout)
     return SQLiteLogStore(data_dir / "meetguard.sqlite3", retention_days=settings.retention_days,
-                          synchronous=settings.sqlite_synchronous.upper())
+                          synchronous=settings.sqlite_synchronous.upper(),
+                          inbox_rows=settings.sqlite_inbox_rows)
 
 
 def _default_state(settings: Any) -> SharedState:
