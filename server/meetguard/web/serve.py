@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import multiprocessing
@@ -107,6 +108,11 @@ def _run_worker(settings: Settings, keys: KeyRing, sock: socket.socket) -> int:
         for problem in exc.problems:
             print(f"meetguard: {problem}", file=sys.stderr)
         return 1
+    # The collector's young generation: 10,000 allocations instead of 700. With 64 requests in
+    # flight, the default promoted their short-lived objects often enough to run a full
+    # collection (60-70 ms over the verdict caches) about once a second: wrk measured p99
+    # 59-70 ms and 12.1k req/s; with this, p99 9 ms and 14.0k req/s (young collections ~3 ms).
+    gc.set_threshold(10_000, 10, 10)
     asyncio.run(_serve_app(app, sock))
     return 0
 
