@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -116,6 +117,14 @@ async def test_an_unusable_path_fails_start_and_close_still_works(
         await store.start()
     assert err.value.code == "store-unavailable"
     await store.close()
+
+
+async def test_a_failed_start_leaves_no_writer_thread_behind(tmp_path: Path) -> None:
+    # A live non-daemon thread would keep the process from exiting: a worker that never serves.
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(StoreError):
+        await SQLiteLogStore(tmp_path / "dir").start()
+    assert "meetguard-sqlite-writer" not in [t.name for t in threading.enumerate()]
 
 
 async def test_purge_works_in_chunks(store: SQLiteLogStore) -> None:

@@ -157,9 +157,8 @@ def _record_of(row: Sequence[Any]) -> LogRecord:
 def connect_writer(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
     """The writer's connection: WAL, explicit transactions, caches sized for the indexes."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    # Before any statement that may take a lock: another worker's writer may hold it.
     conn.execute("PRAGMA busy_timeout = 5000")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(conn)
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: the hot index pages stay in memory
     # A checkpoint runs inside the commit that crosses the threshold, and every answer waiting
@@ -170,6 +169,20 @@ def connect_writer(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connectio
     conn.execute("PRAGMA wal_autocheckpoint = 1000")
     conn.execute("PRAGMA journal_size_limit = 67108864")
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """`PRAGMA journal_mode = WAL`, retried: when two workers open a new file together, SQLite
+    may answer "database is locked" at once, without waiting out the busy timeout (it refuses
+    a lock upgrade that could deadlock). Seen as a worker that never served (--workers 2)."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -664,8 +677,12 @@ class SQLiteLogStore(Lifecycle):
             message = f"cannot create {self.path.parent}: {exc}"
             raise StoreError("store-unavailable", message) from exc
         self._writer.start()
-        await self._writer.submit(migrate)
-        await asyncio.to_thread(self._readers.open)
+        try:
+            await self._writer.submit(migrate)
+            await asyncio.to_thread(self._readers.open)
+        except BaseException:
+            await self.close()  # or the writer thread keeps the process from ever exiting
+            raise
         self._started = True
 
     async def close(self) -> None:
