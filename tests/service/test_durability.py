@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import re
 import shutil
 import signal
@@ -214,6 +215,31 @@ async def test_two_workers_serve_one_port(tmp_path: Path) -> None:
     finally:
         assert service.stop() == 0
     assert children(service.process.pid) == set()
+
+
+async def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
+    service = ServiceProcess(tmp_path / "data", args=("--workers", "2")).start()
+    try:
+        assert service.process is not None
+        first = children(service.process.pid)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)  # as the out-of-memory killer would
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            now = children(service.process.pid)
+            if len(now) == 2 and victim not in now:
+                break
+            await asyncio.sleep(0.1)
+        replacement = (now - first).pop()
+        seen: set[int] = set()
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector) as session:
+            while replacement not in seen and time.monotonic() < deadline:
+                async with session.get(f"{service.url}/healthz") as response:
+                    seen.add((await response.json())["pid"])
+        assert replacement in seen  # the new worker serves
+    finally:
+        assert service.stop() == 0  # and SIGTERM still ends everything cleanly
 
 
 def children(pid: int) -> set[int]:

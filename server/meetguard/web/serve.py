@@ -141,15 +141,27 @@ async def _reload(app: web.Application) -> None:
         log.error("SIGHUP reload refused; the previous signatures stay in force: %s", exc)
 
 
+RESTARTS_PER_MINUTE = 5
+"""Worker restarts per minute, per worker, before the supervisor gives up (a worker that
+cannot start, e.g. unreadable signatures, would otherwise be restarted for ever)."""
+
+
 def _supervise(settings: Settings, keys: KeyRing, sock: socket.socket) -> int:
-    """N worker processes accepting on one inherited socket; signals are passed on."""
+    """N worker processes accepting on one inherited socket; signals are passed on, and a
+    worker that dies (killed, out of memory) is replaced."""
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_worker_main, args=(settings, keys, sock), daemon=False)
-               for _ in range(settings.workers)]
-    for worker in workers:
+
+    def spawn() -> multiprocessing.process.BaseProcess:
+        worker = context.Process(target=_worker_main, args=(settings, keys, sock), daemon=False)
         worker.start()
+        return worker
+
+    workers = [spawn() for _ in range(settings.workers)]
+    stopping = False
 
     def forward(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = stopping or signum != signal.SIGHUP
         for worker in workers:
             if worker.pid:
                 with contextlib.suppress(ProcessLookupError):
@@ -157,9 +169,24 @@ def _supervise(settings: Settings, keys: KeyRing, sock: socket.socket) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, forward)
-    while any(w.is_alive() for w in workers):
+    restarts: list[float] = []
+    gave_up = False
+    while not stopping or any(w.is_alive() for w in workers):
         time.sleep(0.2)
-    return max((w.exitcode or 0) for w in workers)
+        for i, worker in enumerate(workers):
+            if stopping or worker.is_alive():
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if t > now - 60] + [now]
+            if len(restarts) > RESTARTS_PER_MINUTE * len(workers):
+                log.error("workers keep dying: stopping the service")
+                gave_up = True
+                forward(signal.SIGTERM, None)
+                break
+            log.warning("worker exited; starting another",
+                        extra={"pid": worker.pid, "exitcode": worker.exitcode})
+            workers[i] = spawn()
+    return 1 if gave_up else max((w.exitcode or 0) for w in workers)
 
 
 def _worker_main(settings: Settings, keys: KeyRing, sock: socket.socket) -> None:
