@@ -76,9 +76,9 @@ UNAVAILABLE = (RedisError, OSError, TimeoutError)
 
 _APPEND_LUA = """
 -- KEYS[1] records hash, KEYS[2] time index. ARGV[1]: a JSON array with, per record, [id, ts,
--- doc, counters key, hosts key ('' for none), hosts member, expire-at, [index keys],
--- [counter fields]] - one argument for the whole chunk, so the client encodes one string
--- instead of ~25 per record. Only records not stored yet (HSETNX) are indexed and counted;
+-- counters key, hosts key ('' for none), hosts member, expire-at, [index keys], [counter
+-- fields]]; ARGV[i + 1]: record i's document, as is (inside ARGV[1] it would be escaped by the
+-- client and unescaped here). Only records not stored yet (HSETNX) are indexed and counted;
 -- writes are grouped per key.
 local zadds, counts, hosts, expires = {}, {}, {}, {}
 local function zadd(key, ts, id)
@@ -92,15 +92,15 @@ local function bump(t, key, field)
   c[field] = (c[field] or 0) + 1
 end
 local added = 0
-for _, e in ipairs(cjson.decode(ARGV[1])) do
-  local id, ts, ck, hk, exp = e[1], e[2], e[4], e[5], e[7]
-  if redis.call('HSETNX', KEYS[1], id, e[3]) == 1 then
+for i, e in ipairs(cjson.decode(ARGV[1])) do
+  local id, ts, ck, hk, exp = e[1], e[2], e[3], e[4], e[6]
+  if redis.call('HSETNX', KEYS[1], id, ARGV[i + 1]) == 1 then
     added = added + 1
     zadd(KEYS[2], ts, id)
-    for _, key in ipairs(e[8]) do zadd(key, ts, id) end
-    for _, field in ipairs(e[9]) do bump(counts, ck, field) end
+    for _, key in ipairs(e[7]) do zadd(key, ts, id) end
+    for _, field in ipairs(e[8]) do bump(counts, ck, field) end
     expires[ck] = exp
-    if hk ~= '' then bump(hosts, hk, e[6]); expires[hk] = exp end
+    if hk ~= '' then bump(hosts, hk, e[5]); expires[hk] = exp end
   end
 end
 for key, z in pairs(zadds) do
@@ -296,17 +296,18 @@ def counted_fields(key: CounterKey, n: int) -> dict[str, int]:
     return dict.fromkeys(fields, n)
 
 
-def encode_record(keys: Keys, r: LogRecord, retention_s: int) -> list[Any]:
-    """The append script's entry for one record (raises if it cannot be stored)."""
+def encode_record(keys: Keys, r: LogRecord, retention_s: int) -> tuple[bytes, list[Any]]:
+    """The append script's document and entry for one record (raises if it cannot be
+    stored)."""
     check_record(r)
     day = int(r.ts // DAY) * DAY
     try:
         # `to_dict`'s document (orjson writes the tuples as arrays), without its copies
-        doc = orjson.dumps(dict(zip(RECORD_DOC_KEYS, r, strict=True))).decode()
+        doc = orjson.dumps(dict(zip(RECORD_DOC_KEYS, r, strict=True)))
     except (TypeError, ValueError) as exc:
         raise StoreError("invalid-record", f"record cannot be stored: {exc!r}") from exc
-    return [
-        r.id, repr(float(r.ts)), doc, keys.counters(int(r.ts // HOUR) * HOUR),
+    return doc, [
+        r.id, repr(float(r.ts)), keys.counters(int(r.ts // HOUR) * HOUR),
         keys.hosts(day) if r.host else "", f"{r.verdict_class or ''}\t{r.host}",
         day + retention_s + DAY, _index_keys(keys, _indexed_values(r), r.host),
         _record_fields(*_counted_values(r)),
@@ -318,7 +319,7 @@ class _Append:
     """One `append` call waiting for the writer task."""
 
     records: Sequence[LogRecord]
-    encoded: list[list[Any]]
+    encoded: list[tuple[bytes, list[Any]]]
     future: asyncio.Future[None]
 
 
@@ -471,12 +472,13 @@ class RedisLogStore(Lifecycle):
             [encode_record(self.keys, r, retention_s) for r in records]
         )
 
-    async def _write_encoded(self, encoded: Sequence[list[Any]]) -> int:
+    async def _write_encoded(self, encoded: Sequence[tuple[bytes, list[Any]]]) -> int:
         """Run the append script over chunks of records; returns how many were new."""
         keys = [self.keys.records, self.keys.time]
         added = 0
         for i in range(0, len(encoded), _APPEND_CHUNK):
-            args = [orjson.dumps(encoded[i : i + _APPEND_CHUNK])]
+            chunk = encoded[i : i + _APPEND_CHUNK]
+            args = [orjson.dumps([entry for _, entry in chunk]), *(doc for doc, _ in chunk)]
             async with asyncio.timeout(self._deadline()):
                 added += await self._scripts["append"](keys=keys, args=args)
         return added
