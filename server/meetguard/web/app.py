@@ -12,7 +12,6 @@ import gc
 import hashlib
 import logging
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -122,9 +121,11 @@ class Service:
             await self.store.append(records)
         if counted:
             await self.store.count(counted)
-        for (kind, verdict_class, action), n in Counter(
-            (r.kind, r.verdict_class or "", r.action or "") for r in records
-        ).items():
+        counts: dict[tuple[str, str, str], int] = {}
+        for r in records:
+            key = (r.kind, r.verdict_class or "", r.action or "")
+            counts[key] = counts.get(key, 0) + 1
+        for (kind, verdict_class, action), n in counts.items():
             self.metrics.inc("meetguard_verdicts_total",
                              (("kind", kind), ("class", verdict_class), ("action", action)), n)
 

@@ -36,12 +36,22 @@ class Metrics:
         self._counters: dict[str, dict[Labels, float]] = defaultdict(lambda: defaultdict(float))
         self._histograms: dict[str, dict[Labels, list[float]]] = defaultdict(dict)
         self._gauges: dict[str, Callable[[], Iterable[tuple[Labels, float]]]] = {}
+        self._request_labels: dict[tuple[str, int], tuple[Labels, Labels]] = {}
 
     def describe(self, name: str, kind: str, help_text: str) -> None:
         self._help[name] = (kind, help_text)
 
     def inc(self, name: str, labels: Labels = (), value: float = 1.0) -> None:
         self._counters[name][labels] += value
+
+    def request(self, route: str, status: int, seconds: float) -> None:
+        """Count one HTTP request and observe its latency (on every request: labels cached)."""
+        labels = self._request_labels.get((route, status))
+        if labels is None:
+            labels = self._request_labels[route, status] = (
+                (("route", route), ("status", str(status))), (("route", route),))
+        self._counters["meetguard_requests_total"][labels[0]] += 1
+        self.observe("meetguard_request_duration_seconds", labels[1], seconds)
 
     def observe(self, name: str, labels: Labels, value: float) -> None:
         series = self._histograms[name].get(labels)

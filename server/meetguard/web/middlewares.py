@@ -108,11 +108,7 @@ def _problem_of(request: web.Request, exc: Exception) -> web.Response:
 def _observe(request: web.Request, status: int, started: float) -> None:
     route = request.match_info.route.resource
     name = route.canonical if route is not None else "unmatched"
-    metrics = request.app[SERVICE].metrics
-    labels = (("route", name),)
-    metrics.inc("meetguard_requests_total", (*labels, ("status", str(status))))
-    metrics.observe("meetguard_request_duration_seconds", labels,
-                    time.perf_counter() - started)
+    request.app[SERVICE].metrics.request(name, status, time.perf_counter() - started)
 
 
 async def _authenticate(request: web.Request, role: Role) -> None:
