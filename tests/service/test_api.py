@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,9 @@ async def test_health_readiness_and_metrics(client: TestClient) -> None:
     assert 'meetguard_requests_total{route="/v1/links/check",status="200"} 1' in text
     assert "meetguard_request_duration_seconds_bucket" in text
     assert "meetguard_store_queue_depth" in text
+    # the verdict waits to be indexed, unless the idle writer indexed it meanwhile
+    assert re.search(r"^meetguard_store_inbox_rows [01]$", text, re.MULTILINE)
+    assert ready["store"]["inbox"] == 0
 
 
 def _resolve(schema: Any, document: dict[str, Any]) -> Any:

@@ -204,6 +204,7 @@ async def test_queries_and_stats_are_the_same_before_and_after_indexing(
     assert await store.index_inbox() == 300
     await store.append(batch[300:])
     assert table_counts(store.path) == (300, 300)  # half waits in the inbox, half is indexed
+    assert store.health()["inbox"] == 300
     now = time.time()
     queries = [LogQuery(limit=50), LogQuery(host="zoom.us", limit=7),
                LogQuery(verdict_class="warned", client="pc-3"), LogQuery(code="secret-in-link")]
@@ -211,6 +212,7 @@ async def test_queries_and_stats_are_the_same_before_and_after_indexing(
     stats_before = await store.stats(now - 3 * 86_400, now + 3600)
     assert await store.index_inbox() == 300
     assert table_counts(store.path) == (0, 600)
+    assert store.health()["inbox"] == 0
     assert [await every_page(store, q) for q in queries] == before
     assert await store.stats(now - 3 * 86_400, now + 3600) == stats_before
     assert before[0] == sorted(batch, key=lambda r: (r.ts, r.id), reverse=True)

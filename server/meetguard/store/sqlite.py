@@ -460,6 +460,7 @@ class _Writer:
         self.closed = False
         self.transactions = 0
         self.indexed = 0  # rows this writer moved from the inbox into `records`
+        self.inbox = 0  # rows waiting in the inbox, as of this writer's last transaction
         self._backlog = True  # the inbox may hold rows: index them when idle
         self._indexing = False  # the last chunk was full: more may follow at once
 
@@ -555,7 +556,8 @@ class _Writer:
                 insert_records(self._conn, records)
                 self._backlog = True
                 self._indexing = False  # answers come first: wait for the next idle spell
-                crowded = inbox_size(self._conn) > self._inbox_rows
+                self.inbox = inbox_size(self._conn)
+                crowded = self.inbox > self._inbox_rows
             results = [job.op(self._conn) if job.op else None for job in batch]
             self._conn.execute("COMMIT")
             self.transactions += 1
@@ -588,6 +590,7 @@ class _Writer:
             self._conn.execute("BEGIN IMMEDIATE")
             moved = index_inbox(self._conn, limit)
             self._conn.execute("COMMIT")
+            self.inbox = inbox_size(self._conn)
         except sqlite3.Error as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
@@ -595,6 +598,13 @@ class _Writer:
             moved = 0
         self.indexed += moved
         self._backlog = self._indexing = moved == limit
+
+    def index_chunk(self, conn: sqlite3.Connection) -> int:
+        """`index_inbox` as a job: one chunk, inside the job's transaction."""
+        moved = index_inbox(conn, INDEX_CHUNK)
+        self.indexed += moved
+        self.inbox = inbox_size(conn)
+        return moved
 
     def _fail_all(self, error: StoreError) -> None:
         self._failed = error
@@ -702,7 +712,7 @@ class SQLiteLogStore(Lifecycle):
         """Move every row waiting in the inbox into the indexed table now (the writer does it
         by itself when idle); returns how many moved."""
         total = 0
-        while (moved := await self._writer.submit(lambda c: index_inbox(c, INDEX_CHUNK))) > 0:
+        while (moved := await self._writer.submit(self._writer.index_chunk)) > 0:
             total += moved
         return total
 
@@ -751,6 +761,7 @@ class SQLiteLogStore(Lifecycle):
             "queue_depth": self._writer.depth(),
             "transactions": self._writer.transactions,
             "indexed": self._writer.indexed,
+            "inbox": self._writer.inbox,
             "spool_size": 0,
             "writer": "running" if self._writer.alive() else "stopped",
             "persistence": f"wal, synchronous={self.synchronous}",

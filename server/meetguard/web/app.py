@@ -242,10 +242,14 @@ def _describe_metrics(service: Service) -> None:
     m.describe("meetguard_scans_total", "counter", "File content scans by outcome.")
     m.describe("meetguard_store_queue_depth", "gauge", "Records waiting for the store.")
     m.describe("meetguard_spool_bytes", "gauge", "Bytes waiting in the local spool.")
+    m.describe("meetguard_store_inbox_rows", "gauge",
+               "SQLite records committed but not indexed yet (indexed when idle).")
     m.describe("meetguard_policy_info", "gauge", "The policy in force (version label).")
     m.gauge("meetguard_store_queue_depth",
             lambda: [((), float(service.store.health().get("queue_depth", 0) or 0))])
     m.gauge("meetguard_spool_bytes",
             lambda: [((), float(service.store.health().get("spool_size", 0) or 0))])
+    m.gauge("meetguard_store_inbox_rows",
+            lambda: [((), float(service.store.health().get("inbox", 0) or 0))])
     m.gauge("meetguard_policy_info",
             lambda: [((("version", service.policies.current.policy.version),), 1.0)])
