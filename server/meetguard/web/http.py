@@ -22,9 +22,7 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         if length is not None and request.headers.get("Content-Encoding") is None:
             # The length is known and within the limit: one read, no chunk loop.
             return await request.content.readexactly(length)
-    except asyncio.IncompleteReadError:
-        raise _unreadable() from None
-    except web.RequestPayloadError:
+    except (asyncio.IncompleteReadError, web.RequestPayloadError):
         raise _unreadable() from None
     chunks: list[bytes] = []
     size = 0
