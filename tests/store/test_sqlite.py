@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 import threading
 import time
@@ -290,3 +291,19 @@ async def test_a_version_2_file_is_migrated_and_keeps_its_records(tmp_path: Path
         await store.append(new + old)  # the old ids are known: not stored again
         assert (await store.query(LogQuery())).items == new + old
         assert table_counts(path) == (2, 3)
+
+
+async def test_the_wal_is_copied_into_the_database_file_after_commits(
+    store: SQLiteLogStore, tmp_path: Path
+) -> None:
+    batch = records(300)
+    await store.append(batch)
+    for _ in range(200):
+        if store.health()["checkpoints"] > 0:
+            break
+        await asyncio.sleep(0.01)
+    # The database file alone, without its WAL, holds every committed record.
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(store.path, copy)
+    with closing(sqlite3.connect(copy)) as conn:
+        assert conn.execute("SELECT count(*) FROM inbox").fetchone()[0] == len(batch)
