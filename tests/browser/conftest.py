@@ -61,7 +61,9 @@ def playwright():
 def open_browser(playwright, site):
     """open_browser(server_url, **policy) -> context manager of (context, service worker)."""
     if os.geteuid() != 0:
-        pytest.skip("writing Chromium's enterprise policy (/etc/chromium/policies) needs root")
+        # A skip would pass silently and prove nothing: scripts/test (and CI) run as root.
+        pytest.fail("writing Chromium's enterprise policy (/etc/chromium/policies) needs root: "
+                    "run scripts/test as root (or with sudo)")
 
     @contextlib.contextmanager
     def opener(server_url: str, *, wait_policy: bool = True, **policy):

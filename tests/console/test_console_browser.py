@@ -106,7 +106,8 @@ def browser(seeded) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail("Debian's chromium is not installed: scripts/test installs it "
+                    "(apt-get install chromium)")
     tmp = Path(tempfile.mkdtemp(prefix="meetguard-console-"))
     try:
         with sync_playwright() as p:

@@ -265,11 +265,6 @@ def _index_keys(keys: Keys, values: tuple[str | None, ...], host: str | None) ->
     return tuple(out)
 
 
-def record_fields(r: LogRecord) -> list[str]:
-    """The hour-counter fields one stored record adds 1 to."""
-    return list(_record_fields(*_counted_values(r)))
-
-
 @functools.lru_cache(maxsize=65536)
 def _record_fields(kind: str, verdict_class: str | None, action: str | None,
                    platform: str | None, context: str | None, event: str | None,

@@ -273,28 +273,6 @@ def inbox_size(conn: sqlite3.Connection) -> int:
     return 0 if low is None else high - low + 1
 
 
-def _upsert_counts(
-    conn: sqlite3.Connection,
-    dims: Mapping[tuple[Any, ...], int],
-    codes: Mapping[tuple[int, str], int] | None = None,
-    hosts: Mapping[tuple[int, str, str], int] | None = None,
-) -> None:
-    conn.executemany(
-        "INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        [(*k, n) for k, n in dims.items()],
-    )
-    conn.executemany(
-        "INSERT INTO code_counters VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        [(*k, n) for k, n in (codes or {}).items()],
-    )
-    conn.executemany(
-        "INSERT INTO host_counters VALUES (?, ?, ?, ?) "
-        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        [(*k, n) for k, n in (hosts or {}).items()],
-    )
-
-
 def add_counted(conn: sqlite3.Connection, counted: Mapping[CounterKey, int], ts: float) -> None:
     """Add verdicts counted but not stored (kind `link`) to the hour of `ts`."""
     hour = int(ts // HOUR) * HOUR
@@ -302,7 +280,10 @@ def add_counted(conn: sqlite3.Connection, counted: Mapping[CounterKey, int], ts:
         (hour, "link", k.verdict_class, k.action, k.platform or "", k.context, ""): n
         for k, n in counted.items()
     }
-    _upsert_counts(conn, dims)
+    conn.executemany(
+        f"INSERT INTO counters VALUES (?, ?, ?, ?, ?, ?, ?, ?) {_UPSERT_N}",
+        [(*k, n) for k, n in dims.items()],
+    )
 
 
 def purge_chunk(conn: sqlite3.Connection, older_than: float) -> int:

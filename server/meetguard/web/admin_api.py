@@ -10,7 +10,7 @@ from aiohttp import web
 
 from ..errors import SignatureError
 from ..store.base import LogQuery, StoreError
-from .app import SERVICE
+from .app import SERVICE, Service
 from .auth import Role
 from .exports import stream_export
 from .http import json_response
@@ -80,11 +80,11 @@ async def get_stats(request: web.Request) -> web.Response:
     return json_response({"since": since, "until": until, "bucket": bucket, **stats})
 
 
-@requires(Role.ADMIN)
-async def reload_signatures(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
+async def reload_or_problem(service: Service) -> tuple[str, str]:
+    """Reload the signatures everywhere; a broken file is a 422 problem listing file:line (the
+    previous signatures keep serving). Returns (previous version, new version)."""
     try:
-        previous, version = await service.reload(announce=True)
+        return await service.reload(announce=True)
     except SignatureError as exc:
         raise ProblemError(
             "signatures-invalid", str(exc),
@@ -92,6 +92,12 @@ async def reload_signatures(request: web.Request) -> web.Response:
             problems=[{"file": p.file, "line": p.line, "message": p.message}
                       for p in exc.problems],
         ) from None
+
+
+@requires(Role.ADMIN)
+async def reload_signatures(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    previous, version = await reload_or_problem(service)
     snapshot = service.policies.current
     return json_response({"previous_version": previous, "version": version,
                           "loaded_at": snapshot.loaded_at, **snapshot.policy.summary()})

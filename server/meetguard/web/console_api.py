@@ -18,10 +18,9 @@ from typing import Any
 from aiohttp import web
 
 from ..classify import classify_link
-from ..errors import SignatureError
 from ..store.base import LogQuery, record_id_time
 from ..verdict import Action, Code, VerdictClass
-from .admin_api import log_query
+from .admin_api import log_query, reload_or_problem
 from .app import SERVICE
 from .auth import Role
 from .console import (
@@ -222,14 +221,7 @@ def signatures_document(request: web.Request) -> dict[str, Any]:
 
 @signed_in(csrf=True)
 async def reload(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    try:
-        previous, _ = await service.reload(announce=True)
-    except SignatureError as exc:
-        raise ProblemError(
-            "signatures-invalid", str(exc), version=service.policies.current.policy.version,
-            problems=[{"file": p.file, "line": p.line, "message": p.message}
-                      for p in exc.problems]) from None
+    previous, _ = await reload_or_problem(request.app[SERVICE])
     return json_response({"previous_version": previous, **signatures_document(request)})
 
 
