@@ -51,6 +51,29 @@ async def test_page_and_assets_come_with_a_strict_policy(make_console) -> None:
         assert (await console.client.get(path)).status == 404, path
 
 
+async def test_every_answer_under_admin_carries_the_security_headers(console: Console) -> None:
+    """Errors, API answers and streamed exports too (a 404 page can be framed as well as the
+    console can), while verdict answers under /v1 stay lean."""
+    cases = {
+        "/admin": 200, "/admin/static/console.js": 200, "/admin/api/logs": 200,
+        "/admin/api/logs?format=csv": 200, "/admin/api/logs?format=ndjson": 200,
+        "/admin/api/logs?format=xml": 400, "/admin/api/nope": 404, "/admin/static/nope.js": 404,
+    }
+    for path, status in cases.items():
+        response = await console.client.get(path)
+        assert response.status == status, path
+        assert response.headers.get("Content-Security-Policy") == CSP, path
+        assert response.headers.get("X-Frame-Options") == "DENY", path
+        if path.startswith("/admin/api/"):
+            assert response.headers.get("Cache-Control") == "no-store", path
+    wrong_method = await console.client.delete("/admin/api/session")
+    assert wrong_method.status == 405
+    assert wrong_method.headers.get("Content-Security-Policy") == CSP
+    for path in ("/v1/policy", "/administrator", "/nope"):
+        response = await console.client.get(path)
+        assert "Content-Security-Policy" not in response.headers, path
+
+
 def test_no_script_builds_markup_from_strings() -> None:
     """The page builds DOM with text nodes only (Trusted Types would throw otherwise)."""
     folder = ROOT / "server" / "meetguard" / "web" / "static" / "console"
@@ -119,6 +142,7 @@ async def test_the_console_api_needs_the_session_not_a_bearer_token(make_console
         response = await console.client.get("/admin/api" + path,
                                             headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         assert response.status == 401, path
+        assert response.headers.get("Content-Security-Policy") == CSP, path
     forged = await console.client.get("/admin/api/logs",
                                       headers={"Cookie": f"{COOKIE}=made-up-session-id"})
     assert forged.status == 401

@@ -271,6 +271,26 @@ def test_a_page_query_merges_the_two_tables_without_sorting(tmp_path: Path) -> N
     assert "MERGE" in plan and "TEMP B-TREE" not in plan, plan
 
 
+@pytest.mark.parametrize("spread", [0.0, 0.0004, 30.0], ids=["same-ms", "within-ms", "spread"])
+async def test_records_appended_again_are_found_in_either_table(
+    store: SQLiteLogStore, tmp_path: Path, spread: float
+) -> None:
+    """A batch made in one moment is looked for by its time span, one spread over time by id:
+    either way a record already waiting in the inbox, or already indexed, is not stored twice."""
+    now = time.time()
+    batch = [LogRecord.new("link", "pc-1", ts=now - spread * i / 8, verdict_class="unknown")
+             for i in range(8)]
+    await store.append(batch[:4])
+    await store.index_inbox()  # the first half indexed, the second half waits in the inbox
+    await store.append(batch[4:])
+    await store.append([*batch, batch[0]])
+    await store.append([batch[7], batch[0]])
+    assert table_counts(tmp_path / "data" / "log.db") == (4, 4)
+    items = (await store.query(LogQuery())).items
+    assert sorted(r.id for r in items) == sorted(r.id for r in batch)
+    assert (await store.stats(now - 3600, now + 3600))["totals"]["kind"]["link"] == 8
+
+
 async def test_a_version_2_file_is_migrated_and_keeps_its_records(tmp_path: Path) -> None:
     from meetguard.store.sqlite import _row_of
 

@@ -33,26 +33,15 @@ from ..store.base import LogQuery
 from .app import SERVICE
 from .console_sessions import Session, SessionStore, SessionStoreError, session_store
 from .middlewares import requires
+from .page_headers import CONSOLE_PATH, CSP  # noqa: F401 (CSP: the page's policy, tests read it)
 from .problems import ProblemError
 
 log = logging.getLogger("meetguard.console")
 
 COOKIE = "meetguard_console"
-COOKIE_PATH = "/admin"
+COOKIE_PATH = CONSOLE_PATH
 CSRF_HEADER = "X-CSRF-Token"
 STATIC_PREFIX = "/admin/static/"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-       "require-trusted-types-for 'script'; trusted-types 'none'")
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html",
           ".svg": "image/svg+xml"}
 
@@ -195,15 +184,6 @@ def _asset_response(request: web.Request, name: str, *, cache: str) -> web.Respo
     return web.Response(body=asset.body, headers={**headers, "Content-Type": asset.content_type})
 
 
-async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Every answer under /admin gets the page's security headers, errors and exports too."""
-    if request.path == COOKIE_PATH or request.path.startswith(COOKIE_PATH + "/"):
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.path.startswith("/admin/api/"):
-            response.headers["Cache-Control"] = "no-store"
-
-
 # -- SIEM forwarder ------------------------------------------------------------------------------
 
 
@@ -256,7 +236,6 @@ def setup_console(app: web.Application) -> None:
     router.add_get(STATIC_PREFIX + "{name:[A-Za-z0-9_.-]+}", static)
     for method, path, handler in console_api.ROUTES:
         router.add_route(method, "/admin/api" + path, handler)
-    app.on_response_prepare.append(_security_headers)
     app.on_startup.append(_start_forwarder)
     app.on_shutdown.append(_stop_forwarder)
     app.on_cleanup.append(_close_sessions)

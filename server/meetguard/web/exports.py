@@ -19,6 +19,7 @@ import orjson
 from aiohttp import web
 
 from ..store.base import LogQuery, LogRecord, LogStore
+from .page_headers import add_console_headers, is_console
 
 CSV_COLUMNS = ("id", "time", "kind", "event", "client", "user", "context", "class", "action",
                "platform", "host", "target", "codes", "rules", "sha256", "policy_version")
@@ -112,6 +113,8 @@ async def stream_export(request: web.Request, store: LogStore, query: LogQuery, 
         "Content-Type": "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson",
         "Content-Disposition": f'attachment; filename="meetguard-logs-{stamp}.{fmt}"',
     })
+    if is_console(request.path):  # the guard cannot add them once the answer has started
+        add_console_headers(request.path, response.headers)
     await response.prepare(request)
     encode = csv_chunk if fmt == "csv" else ndjson_chunk
     if fmt == "csv":

@@ -45,7 +45,9 @@ def _unreadable() -> ProblemError:
 
 async def read_json(request: web.Request, limit: int) -> Any:
     """A JSON body (Content-Type application/json), strictly parsed."""
-    if request.content_type != "application/json":
+    # The exact header first: parsing it (for parameters such as charset) costs a verdict ~1 us.
+    if (request.headers.get("Content-Type") != "application/json"
+            and request.content_type != "application/json"):
         raise ProblemError("unsupported-media-type", "send Content-Type: application/json")
     body = await read_body(request, limit)
     try:

@@ -18,6 +18,7 @@ from aiohttp import web
 from ..store.base import StoreError
 from .app import SERVICE
 from .auth import Credential, Role
+from .page_headers import add_console_headers, is_console
 from .problems import CONTENT_TYPE, PROBLEMS, ProblemError, problem_body
 from .validate import install_id, user_label
 
@@ -76,13 +77,19 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
-            _observe(request, exc.status, started)
+            _finish(request, exc, started)
             raise  # a redirect is an answer, not a failure
         response = _http_problem(request, exc)
     except Exception as exc:
         response = _problem_of(request, exc)
-    _observe(request, response.status, started)
+    _finish(request, response, started)
     return response
+
+
+def _finish(request: web.Request, response: web.StreamResponse, started: float) -> None:
+    if not response.prepared and is_console(request.path):
+        add_console_headers(request.path, response.headers)
+    _observe(request, response.status, started)
 
 
 def _http_problem(request: web.Request, exc: web.HTTPException) -> web.Response:
