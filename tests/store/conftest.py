@@ -18,6 +18,7 @@ __all__ = ["redis_cluster", "redis_own_server", "redis_server"]  # fixtures used
 
 BACKENDS = [
     pytest.param("sqlite"),
+    pytest.param("sqlite-threaded"),  # as with --workers N: every commit by the writer thread
     pytest.param("sqlite-indexed"),
     pytest.param("redis", marks=pytest.mark.redis),
     pytest.param("cluster", marks=pytest.mark.redis),
@@ -50,6 +51,8 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     backend: str = request.param
     if backend == "sqlite":
         return lambda **kw: SQLiteLogStore(tmp_path / "log.db", **kw)
+    if backend == "sqlite-threaded":
+        return lambda **kw: SQLiteLogStore(tmp_path / "log.db", inline_commits=False, **kw)
     if backend == "sqlite-indexed":
         return lambda **kw: IndexedSQLiteLogStore(tmp_path / "log.db", **kw)
     server: Any = request.getfixturevalue("redis_server" if backend == "redis" else "redis_cluster")

@@ -93,6 +93,46 @@ async def test_a_loop_that_never_runs_dry_still_commits(store: SQLiteLogStore) -
         await spinner
 
 
+async def test_small_rounds_commit_on_the_event_loop_and_the_rest_in_the_thread(
+    tmp_path: Path,
+) -> None:
+    """One process without fsync per commit: a round of a few records commits on the loop (no
+    thread hand-off); a big round, FULL synchronous, or several processes (--workers) use the
+    writer thread, so the loop never waits on a disk or on another process's transaction."""
+    cases = [({}, 5, 1), ({}, 5_000, 0), ({"synchronous": "FULL"}, 5, 0),
+             ({"inline_commits": False}, 5, 0)]
+    for i, (options, count, inline) in enumerate(cases):
+        store = SQLiteLogStore(tmp_path / f"log-{i}.db", **options)
+        await store.start()
+        try:
+            before = store.health()
+            batch = records(count)
+            await store.append(batch)
+            assert len(rows_seen_by_a_fresh_connection(store.path)) == count
+            after = store.health()
+            assert after["transactions"] - before["transactions"] == 1, options
+            assert after["inline_transactions"] - before["inline_transactions"] == inline, (
+                options, count)
+        finally:
+            await store.close()
+
+
+async def test_inline_commits_wait_for_the_threads_transaction(store: SQLiteLogStore) -> None:
+    """An operation in the writer thread (here: moving the inbox) and commits on the loop take
+    turns on the one connection: every record lands once, none is lost."""
+    first = records(3000, ts=time.time() - 100)
+    await store.append(first)
+    moving = asyncio.create_task(store.index_inbox())
+    later = [records(4, ts=time.time() + i) for i in range(50)]
+    for batch in later:
+        await store.append(batch)
+        await asyncio.sleep(0)
+    assert await moving >= len(first)
+    expected = {r.id for r in first} | {r.id for batch in later for r in batch}
+    assert rows_seen_by_a_fresh_connection(store.path) == expected
+    assert sum(table_counts(store.path)) == len(expected)
+
+
 async def test_close_commits_what_is_queued(tmp_path: Path) -> None:
     store = SQLiteLogStore(tmp_path / "log.db")
     await store.start()

@@ -1,9 +1,12 @@
-"""`SQLiteLogStore`: the embedded audit log (WAL, one writer thread, group commit).
+"""`SQLiteLogStore`: the embedded audit log (WAL, one writer connection, group commit).
 
-Writes go through ONE writer thread fed by a queue: it takes everything queued, applies it in one
-transaction and commits, then resolves each caller's future. So `append` returns only after
-COMMIT: a record is committed before the answer it belongs to is sent. Reads run on read-only
-connections in a small thread pool, so the event loop never waits on SQLite.
+Writes go through ONE writer connection. The records appended during a round of the event loop
+are committed together once the loop has nothing else ready, then each caller's future is
+resolved: so `append` returns only after COMMIT, and a record is committed before the answer it
+belongs to is sent. With one process and no fsync per commit, that commit runs on the event
+loop itself (~100 us for a round at 16 connections); otherwise, and for everything else
+(operations, purges, indexing), a writer thread fed by a queue does it. Reads run on read-only
+connections in a small thread pool, so the event loop never waits on a query.
 
 Records land in `inbox`, a table with one index, on time: an answer waits for a few sequential
 B-tree inserts, not for eight indexes keyed by id, host, client, class... whose random leaf
@@ -129,9 +132,12 @@ CHECKPOINT_DELAY = 0.05
 IDLE_SECONDS = 0.25
 """How long the writer waits for work before it starts indexing the inbox."""
 _COLUMN_OF = {"verdict_class": "class"}
-_PURGE_CHUNK = 5000
+_PURGE_CHUNK = 1000  # rows per purge transaction: commits (inline ones too) wait for one
 _MAX_BATCH_JOBS = 2000
 _MAX_DEFERRALS = 16
+_INLINE_RECORDS = 200
+"""The most records committed on the event loop in one round (~2 ms); more go to the thread, so
+a big batch never holds up the answers to other requests."""
 _RECOUNT_COMMITS = 64
 """The writer counts the rows it adds to the inbox, and reads its size (which other workers'
 rows change too) every this many commits: reading it on every commit cost ~3% of a verdict."""
@@ -444,12 +450,23 @@ def _as_store_error(exc: Exception) -> StoreError:
 
 
 class _Writer:
-    """The one writer thread: drains its queue into one transaction per round (group commit)."""
+    """The one writer connection, and the thread that owns it (group commit).
 
-    def __init__(self, path: Path, synchronous: str, inbox_rows: int = INBOX_ROWS) -> None:
+    Records are committed in one transaction per round of the event loop, on the loop itself
+    when `inline` (one process, commits without fsync: a commit is ~100 us of CPU, and a thread
+    would only add hand-offs), else by the thread. Everything else (operations, indexing the
+    inbox when idle) runs in the thread; a lock keeps the two to one transaction at a time."""
+
+    def __init__(self, path: Path, synchronous: str, inbox_rows: int = INBOX_ROWS, *,
+                 inline: bool = False) -> None:
         self._path = path
         self._synchronous = synchronous
         self._inbox_rows = inbox_rows
+        # Inline only without fsync (the loop must never wait for a disk), and only when one
+        # process writes (waiting out another process's transaction would stall the loop).
+        self._inline = inline and synchronous == "NORMAL"
+        self._lock = threading.RLock()  # one transaction at a time on the connection
+        self._last_inline = 0.0  # monotonic time of the last inline commit (the idle clock)
         # The queue carries lists of jobs: what one event-loop iteration submitted, posted at its
         # end (one wake-up of this thread for many requests; see `submit`).
         self._queue: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
@@ -460,6 +477,7 @@ class _Writer:
         self._failed: StoreError | None = None
         self.closed = False
         self.transactions = 0
+        self.inline_transactions = 0  # of which committed on the event loop
         self.indexed = 0  # rows this writer moved from the inbox into `records`
         self.inbox = 0  # rows waiting in the inbox: read when indexing, else counted up
         self._uncounted = _RECOUNT_COMMITS  # commits since the inbox was last read
@@ -496,15 +514,15 @@ class _Writer:
         return future
 
     def _post(self) -> None:
-        """Hand the outbox to the writer once the event loop has nothing else ready to run.
+        """Commit the outbox (inline) or hand it to the thread once the event loop has nothing
+        else ready to run.
 
         By then every handler the loop had started has reached its `append`, so one
-        transaction takes them all and the writer wakes once, while the loop waits for the
-        network. Posting at the end of each iteration instead split 16 connections' records
-        into commits of ~8, and woke the writer while the loop still had work: wrk measured
-        9.3k -> 10.2k requests/s and p99 3.3 -> 2.8 ms. `_ready` is asyncio's run queue (not
-        public; a loop without it posts at once), and a loop that never runs dry still posts
-        every `_MAX_DEFERRALS` rounds."""
+        transaction takes them all. Posting at the end of each iteration instead split 16
+        connections' records into commits of ~8, and woke the thread while the loop still had
+        work: wrk measured 9.3k -> 10.2k requests/s and p99 3.3 -> 2.8 ms (and inline commits
+        10.2k -> 10.9k). `_ready` is asyncio's run queue (not public; a loop without it posts
+        at once), and a loop that never runs dry still posts every `_MAX_DEFERRALS` rounds."""
         if not self._outbox:
             return
         loop = self._outbox[0].loop
@@ -516,8 +534,17 @@ class _Writer:
 
     def _post_now(self) -> None:
         self._deferrals = 0
-        if self._outbox:
-            jobs, self._outbox = self._outbox, []
+        if not self._outbox:
+            return
+        jobs, self._outbox = self._outbox, []
+        if self._inline and self._conn is not None and not self.closed:
+            appends = [job for job in jobs if job.op is None]
+            # Operations, and rounds too big to hold the loop up for, are the thread's.
+            if appends and sum(len(job.records) for job in appends) <= _INLINE_RECORDS:
+                jobs = [job for job in jobs if job.op is not None]
+                self._last_inline = time.monotonic()
+                self._commit(appends, inline=True)
+        if jobs:
             self._queue.put(jobs)
 
     async def stop(self) -> None:
@@ -548,14 +575,19 @@ class _Writer:
 
     def _next_batch(self) -> list[_Job] | None:
         """Block for one job, then take whatever else is queued; None once stopped, [] when
-        idle for IDLE_SECONDS with rows waiting in the inbox."""
-        try:
-            if self._indexing:  # between two chunks: go on at once unless work came in
-                first = self._queue.get_nowait()
-            else:
-                first = self._queue.get(timeout=IDLE_SECONDS if self._backlog else None)
-        except queue.Empty:
-            return []
+        idle for IDLE_SECONDS (no job, no inline commit) with rows waiting in the inbox."""
+        while True:
+            try:
+                if self._indexing and not self._busy_inline():  # between chunks: go on
+                    first = self._queue.get_nowait()
+                else:
+                    first = self._queue.get(timeout=IDLE_SECONDS if self._backlog else None)
+            except queue.Empty:
+                if self._busy_inline():
+                    self._indexing = False
+                    continue
+                return []
+            break
         if first is None:
             return None
         batch = list(first)
@@ -570,9 +602,16 @@ class _Writer:
             batch += jobs
         return batch
 
-    def _commit(self, batch: list[_Job]) -> None:
+    def _busy_inline(self) -> bool:
+        return time.monotonic() - self._last_inline < IDLE_SECONDS
+
+    def _commit(self, batch: list[_Job], *, inline: bool = False) -> None:
         """Run the batch in one transaction (records of every job inserted together); if it
-        fails, run each job alone."""
+        fails, run each job alone. `inline`: called on the jobs' event loop."""
+        with self._lock:
+            self._commit_locked(batch, inline)
+
+    def _commit_locked(self, batch: list[_Job], inline: bool) -> None:
         assert self._conn is not None
         crowded = False
         try:
@@ -589,13 +628,14 @@ class _Writer:
             results = [job.op(self._conn) if job.op else None for job in batch]
             self._conn.execute("COMMIT")
             self.transactions += 1
+            self.inline_transactions += inline
             self.committed.set()
         except Exception as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             if len(batch) > 1:
                 for job in batch:
-                    self._commit([job])
+                    self._commit_locked([job], inline)
                 return
             log.warning("SQLite log write failed: %s", exc)
             results, error = [None], _as_store_error(exc)
@@ -606,7 +646,10 @@ class _Writer:
         for job, result in zip(batch, results, strict=True):
             by_loop.setdefault(job.loop, []).append((job.future, result, error))
         for loop, settled in by_loop.items():
-            loop.call_soon_threadsafe(_settle_all, settled)
+            if inline:
+                _settle_all(settled)
+            else:
+                loop.call_soon_threadsafe(_settle_all, settled)
         if crowded:
             # Under sustained load too, so the inbox stays bounded: twice what came in, so it
             # shrinks, a little with every commit rather than a long pause now and then.
@@ -614,6 +657,11 @@ class _Writer:
 
     def _index(self, limit: int) -> None:
         """Move one chunk of the inbox into `records` (its own transaction)."""
+        assert self._conn is not None
+        with self._lock:
+            self._index_locked(limit)
+
+    def _index_locked(self, limit: int) -> None:
         assert self._conn is not None
         try:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -730,7 +778,10 @@ class _Readers:
 
 
 class SQLiteLogStore(Lifecycle):
-    """The audit log in one SQLite file (see the module docstring)."""
+    """The audit log in one SQLite file (see the module docstring).
+
+    `inline_commits`: commit records on the event loop (see `_Writer`); pass False when other
+    processes write to the same file (`--workers`)."""
 
     def __init__(
         self,
@@ -740,13 +791,14 @@ class SQLiteLogStore(Lifecycle):
         synchronous: str = "NORMAL",
         readers: int = 2,
         inbox_rows: int = INBOX_ROWS,
+        inline_commits: bool = True,
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be 'NORMAL' or 'FULL'")
         self.path = Path(path)
         self.retention_days = retention_days
         self.synchronous = synchronous
-        self._writer = _Writer(self.path, synchronous, inbox_rows)
+        self._writer = _Writer(self.path, synchronous, inbox_rows, inline=inline_commits)
         self._checkpointer = _Checkpointer(self.path, self._writer.committed)
         self._readers = _Readers(self.path, readers)
         self._started = False
@@ -834,6 +886,7 @@ class SQLiteLogStore(Lifecycle):
             "path": str(self.path),
             "queue_depth": self._writer.depth(),
             "transactions": self._writer.transactions,
+            "inline_transactions": self._writer.inline_transactions,
             "indexed": self._writer.indexed,
             "checkpoints": self._checkpointer.checkpoints,
             "inbox": self._writer.inbox,

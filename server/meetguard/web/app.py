@@ -187,7 +187,8 @@ def _default_store(settings: Any) -> LogStore:
                              timeout=settings.redis_timeout)
     return SQLiteLogStore(data_dir / "meetguard.sqlite3", retention_days=settings.retention_days,
                           synchronous=settings.sqlite_synchronous.upper(),
-                          inbox_rows=settings.sqlite_inbox_rows)
+                          inbox_rows=settings.sqlite_inbox_rows,
+                          inline_commits=settings.workers == 1)
 
 
 def _default_state(settings: Any) -> SharedState:
