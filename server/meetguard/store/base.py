@@ -199,7 +199,7 @@ def check_record(record: LogRecord) -> None:
     rid = record.id
     if not (isinstance(rid, str) and len(rid) == 26 and _ULID_CHARS.issuperset(rid)):
         raise StoreError("invalid-record", f"record id must be a ULID (new_record_id): {rid!r}")
-    if not isinstance(record.ts, int | float) or not math.isfinite(record.ts) or record.ts < 0:
+    if not isinstance(record.ts, (int, float)) or not math.isfinite(record.ts) or record.ts < 0:
         raise StoreError("invalid-record", f"record ts must be unix seconds: {record.ts!r}")
     if record.kind not in RECORD_KINDS:
         raise StoreError("invalid-record", f"record kind must be one of {RECORD_KINDS}")

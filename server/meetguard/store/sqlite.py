@@ -152,7 +152,7 @@ def _row_of(r: LogRecord) -> tuple[Any, ...]:
     rhost = reversed_host(r.host) if r.host else None
     return (
         r.id, r.ts, r.kind, r.client, r.user, r.context, r.verdict_class, r.action, r.platform,
-        r.host, rhost, r.target, _dumps(list(r.codes)), _dumps(list(r.rules)),
+        r.host, rhost, r.target, _dumps(r.codes), _dumps(r.rules),  # (tuples: JSON arrays)
         r.policy_version, r.event, r.sha256, _dumps(r.detail),
     )  # fmt: skip
 
