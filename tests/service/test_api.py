@@ -117,6 +117,30 @@ async def test_keys_only_do_their_own_work(
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+async def test_a_caller_seen_before_is_still_checked_on_every_request(client: TestClient) -> None:
+    """Authenticated headers are remembered (not hashed again), so check what must still be
+    decided per request: the route's role, a key that differs by one character, headers that
+    change, and the caller recorded with each verdict."""
+    good = client_headers(install="pc-7", **{"X-MeetGuard-User": "an%20nguyen"})
+    for _ in range(2):
+        response = await client.post("/v1/links/check", headers=good, json={"urls": ["x"]})
+        assert response.status == 200
+        assert (await client.get("/v1/logs", headers=good)).status == 403
+    forged = {**good, "Authorization": good["Authorization"][:-1] + "!"}
+    response = await client.post("/v1/links/check", headers=forged, json={"urls": ["x"]})
+    assert response.status == 401
+    bad_install = {**good, "X-MeetGuard-Install": "pc 7"}
+    response = await client.post("/v1/links/check", headers=bad_install, json={"urls": ["x"]})
+    assert response.status == 400
+    other = client_headers(install="pc-8")
+    assert (await client.post("/v1/links/check", headers=other, json={"urls": ["y"]})).status == 200
+    page = await logs(client)
+    by_url = {item["target"]: item for item in page["items"]}
+    assert (by_url["y"]["client"], by_url["y"]["user"]) == ("pc-8", None)
+    assert {(i["client"], i["user"]) for i in page["items"] if i["target"] == "x"} == {
+        ("pc-7", "an nguyen")}
+
+
 # -- files ---------------------------------------------------------------------------------------
 
 

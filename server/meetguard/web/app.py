@@ -114,6 +114,8 @@ class Service:
     signatures_dir: Path = field(default_factory=default_signatures_dir)
     started_at: float = field(default_factory=time.time)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    callers: dict[tuple[str, str | None, str | None], Any] = field(default_factory=dict)
+    """Authenticated callers by their headers (see `middlewares.MAX_KNOWN_CALLERS`)."""
 
     async def log(self, records: list[LogRecord], counted: dict[str, int]) -> None:
         """Store records (durable before return) and add to counters."""
