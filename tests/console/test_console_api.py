@@ -15,8 +15,9 @@ from tests.support.service import ADMIN_TOKEN, CLIENT_KEY
 
 from meetguard.store.base import LogRecord
 from meetguard.web.app import SERVICE
-from meetguard.web.console import COOKIE, CSP
+from meetguard.web.console import COOKIE
 from meetguard.web.console_sessions import MemorySessions, RedisSessions, SQLiteSessions
+from meetguard.web.page_headers import CSP
 
 from .conftest import Console, sign_in
 

@@ -133,6 +133,19 @@ async def test_inline_commits_wait_for_the_threads_transaction(store: SQLiteLogS
     assert sum(table_counts(store.path)) == len(expected)
 
 
+async def test_every_burst_is_indexed_once_the_service_is_idle(store: SQLiteLogStore) -> None:
+    """Inline commits do not pass through the writer thread's queue: it must still notice the
+    inbox filling, burst after burst, and index it when appends stop."""
+    for burst in range(3):
+        for _ in range(5):
+            await store.append(records(4, client=f"pc-{burst}"))
+        assert store.health()["inbox"] > 0
+        deadline = time.monotonic() + 10
+        while store.health()["inbox"] > 0 and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)  # (polls the writer thread, which has no event to await)
+        assert table_counts(store.path) == (0, 20 * (burst + 1)), burst
+
+
 async def test_close_commits_what_is_queued(tmp_path: Path) -> None:
     store = SQLiteLogStore(tmp_path / "log.db")
     await store.start()

@@ -475,8 +475,8 @@ class _Writer:
         self._inline = inline and synchronous == "NORMAL"
         self._lock = threading.RLock()  # one transaction at a time on the connection
         self._last_inline = 0.0  # monotonic time of the last inline commit (the idle clock)
-        # The queue carries lists of jobs: what one event-loop iteration submitted, posted at its
-        # end (one wake-up of this thread for many requests; see `submit`).
+        # The queue carries lists of jobs: what one round of the event loop submitted, posted
+        # once the loop runs dry (one wake-up of this thread for many requests; see `_post`).
         self._queue: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
         self._outbox: list[_Job] = []
         self._deferrals = 0  # event-loop rounds the outbox has waited for the loop to run dry
@@ -588,9 +588,12 @@ class _Writer:
                 if self._indexing and not self._busy_inline():  # between chunks: go on
                     first = self._queue.get_nowait()
                 else:
-                    first = self._queue.get(timeout=IDLE_SECONDS if self._backlog else None)
+                    # Inline commits fill the inbox without a word to this thread: look again
+                    # every IDLE_SECONDS whatever the backlog was.
+                    wait = IDLE_SECONDS if self._backlog or self._inline else None
+                    first = self._queue.get(timeout=wait)
             except queue.Empty:
-                if self._busy_inline():
+                if not self._backlog or self._busy_inline():
                     self._indexing = False
                     continue
                 return []

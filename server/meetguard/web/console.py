@@ -33,7 +33,7 @@ from ..store.base import LogQuery
 from .app import SERVICE
 from .console_sessions import Session, SessionStore, SessionStoreError, session_store
 from .middlewares import requires
-from .page_headers import CONSOLE_PATH, CSP  # noqa: F401 (CSP: the page's policy, tests read it)
+from .page_headers import CONSOLE_PATH
 from .problems import ProblemError
 
 log = logging.getLogger("meetguard.console")
