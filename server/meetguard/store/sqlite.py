@@ -577,8 +577,9 @@ class _Writer:
                 else:
                     self._index(INDEX_CHUNK)  # idle: nobody waits on this commit
         finally:
-            self._conn.execute("PRAGMA optimize")
-            self._conn.close()
+            with self._lock:  # (no inline commit runs once closed, but make sure)
+                self._conn.execute("PRAGMA optimize")
+                self._conn.close()
 
     def _next_batch(self) -> list[_Job] | None:
         """Block for one job, then take whatever else is queued; None once stopped, [] when
