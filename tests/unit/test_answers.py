@@ -66,7 +66,7 @@ def test_an_invalid_link_keeps_what_was_sent_as_its_target(policy: Policy) -> No
 
 
 def test_prepared_links_are_cached(policy: Policy) -> None:
-    links = preparer(Classifier(policy))
+    links = preparer(policy)
     assert links(URLS[0]) is links(URLS[0])
     first, second = (links(URLS[0]).record(rid, 1.0, "click", "c", None, "k")
                      for rid in new_record_ids(1.0, 2))

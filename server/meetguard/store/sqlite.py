@@ -474,7 +474,6 @@ class _Writer:
         # process writes (waiting out another process's transaction would stall the loop).
         self._inline = inline and synchronous == "NORMAL"
         self._lock = threading.RLock()  # one transaction at a time on the connection
-        self._last_inline = 0.0  # monotonic time of the last inline commit (the idle clock)
         # The queue carries lists of jobs: what one round of the event loop submitted, posted
         # once the loop runs dry (one wake-up of this thread for many requests; see `_post`).
         self._queue: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
@@ -491,7 +490,8 @@ class _Writer:
         self._uncounted = _RECOUNT_COMMITS  # commits since the inbox was last read
         self.committed = threading.Event()  # set after each commit (the checkpointer waits on it)
         self._backlog = True  # the inbox may hold rows: index them when idle
-        self._indexing = False  # the last chunk was full: more may follow at once
+        # When the last job (not indexing) committed, inline or in the thread: the idle clock.
+        self._last_commit = time.monotonic()
 
     def depth(self) -> int:
         return self._queue.qsize()
@@ -549,7 +549,6 @@ class _Writer:
             # Operations, and rounds too big to hold the loop up for, are the thread's.
             if appends and sum(len(job.records) for job in appends) <= _INLINE_RECORDS:
                 jobs = [job for job in jobs if job.op is not None]
-                self._last_inline = time.monotonic()
                 self._commit(appends, inline=True)
         if jobs:
             self._queue.put(jobs)
@@ -583,21 +582,17 @@ class _Writer:
 
     def _next_batch(self) -> list[_Job] | None:
         """Block for one job, then take whatever else is queued; None once stopped, [] when
-        idle for IDLE_SECONDS (no job, no inline commit) with rows waiting in the inbox."""
+        rows wait in the inbox and nothing was committed for IDLE_SECONDS (chunk after chunk,
+        until work comes in). It looks again every IDLE_SECONDS, as inline commits fill the
+        inbox without a word to this thread."""
         while True:
+            idle = self._backlog and time.monotonic() - self._last_commit >= IDLE_SECONDS
             try:
-                if self._indexing and not self._busy_inline():  # between chunks: go on
-                    first = self._queue.get_nowait()
-                else:
-                    # Inline commits fill the inbox without a word to this thread: look again
-                    # every IDLE_SECONDS whatever the backlog was.
-                    wait = IDLE_SECONDS if self._backlog or self._inline else None
-                    first = self._queue.get(timeout=wait)
+                first = self._queue.get_nowait() if idle else self._queue.get(timeout=IDLE_SECONDS)
             except queue.Empty:
-                if not self._backlog or self._busy_inline():
-                    self._indexing = False
-                    continue
-                return []
+                if idle:
+                    return []
+                continue
             break
         if first is None:
             return None
@@ -613,45 +608,39 @@ class _Writer:
             batch += jobs
         return batch
 
-    def _busy_inline(self) -> bool:
-        return time.monotonic() - self._last_inline < IDLE_SECONDS
-
     def _commit(self, batch: list[_Job], *, inline: bool = False) -> None:
         """Run the batch in one transaction (records of every job inserted together); if it
         fails, run each job alone. `inline`: called on the jobs' event loop."""
-        with self._lock:
-            self._commit_locked(batch, inline)
-
-    def _commit_locked(self, batch: list[_Job], inline: bool) -> None:
         assert self._conn is not None
         crowded = False
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            if records := [r for job in batch for r in job.records]:
-                self.inbox += insert_records(self._conn, records)
-                self._backlog = True
-                self._indexing = False  # answers come first: wait for the next idle spell
-                self._uncounted += 1
-                if self._uncounted >= _RECOUNT_COMMITS:  # other workers fill the inbox too
-                    self.inbox = inbox_size(self._conn)
-                    self._uncounted = 0
-                crowded = self.inbox > self._inbox_rows
-            results = [job.op(self._conn) if job.op else None for job in batch]
-            self._conn.execute("COMMIT")
-            self.transactions += 1
-            self.inline_transactions += inline
-            self.committed.set()
-        except Exception as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            if len(batch) > 1:
-                for job in batch:
-                    self._commit_locked([job], inline)
-                return
-            log.warning("SQLite log write failed: %s", exc)
-            results, error = [None], _as_store_error(exc)
-        else:
-            error = None
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                if records := [r for job in batch for r in job.records]:
+                    self.inbox += insert_records(self._conn, records)
+                    self._backlog = True
+                    self._uncounted += 1
+                    if self._uncounted >= _RECOUNT_COMMITS:  # other workers fill it too
+                        self.inbox = inbox_size(self._conn)
+                        self._uncounted = 0
+                    crowded = self.inbox > self._inbox_rows
+                results = [job.op(self._conn) if job.op else None for job in batch]
+                self._conn.execute("COMMIT")
+                self.transactions += 1
+                self.inline_transactions += inline
+                self._last_commit = time.monotonic()  # answers come first: indexing waits
+                self.committed.set()
+            except Exception as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if len(batch) > 1:
+                    for job in batch:
+                        self._commit([job], inline=inline)
+                    return
+                log.warning("SQLite log write failed: %s", exc)
+                results, error = [None], _as_store_error(exc)
+            else:
+                error = None
         # One wake-up per event loop for the whole batch, not one per job.
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, ...]]] = {}
         for job, result in zip(batch, results, strict=True):
@@ -670,28 +659,27 @@ class _Writer:
         """Move one chunk of the inbox into `records` (its own transaction)."""
         assert self._conn is not None
         with self._lock:
-            self._index_locked(limit)
-
-    def _index_locked(self, limit: int) -> None:
-        assert self._conn is not None
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            moved = index_inbox(self._conn, limit)
-            self._conn.execute("COMMIT")
-            self.committed.set()
-            self.inbox = inbox_size(self._conn)
-        except sqlite3.Error as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            log.warning("indexing the SQLite inbox failed (retried when next idle): %s", exc)
-            moved = 0
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                moved = self._move(self._conn, limit)
+                self._conn.execute("COMMIT")
+                self.committed.set()
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                log.warning("indexing the SQLite inbox failed (retried when idle): %s", exc)
+                moved = 0
         self.indexed += moved
-        self._backlog = self._indexing = moved == limit
+        self._backlog = moved == limit  # a full chunk: more may wait
 
     def index_chunk(self, conn: sqlite3.Connection) -> int:
         """`index_inbox` as a job: one chunk, inside the job's transaction."""
-        moved = index_inbox(conn, INDEX_CHUNK)
+        moved = self._move(conn, INDEX_CHUNK)
         self.indexed += moved
+        return moved
+
+    def _move(self, conn: sqlite3.Connection, limit: int) -> int:
+        moved = index_inbox(conn, limit)
         self.inbox = inbox_size(conn)
         return moved
 

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..classify import Classifier
+from ..classify import classify_link
+from ..policy import Policy
 from ..store.base import LogRecord, counter_key
 from ..verdict import LinkVerdict
 from .validate import printable
@@ -71,9 +72,11 @@ def prepare(verdict: LinkVerdict) -> PreparedLink:
     )
 
 
-def preparer(classifier: Classifier, cache_size: int = 65536) -> Callable[[str], PreparedLink]:
-    """`url -> PreparedLink`, cached like the classifier's verdicts (and dropped with them)."""
-    return functools.lru_cache(maxsize=cache_size)(lambda url: prepare(classifier.link(url)))
+def preparer(policy: Policy, cache_size: int = 65536) -> Callable[[str], PreparedLink]:
+    """`url -> PreparedLink`, cached per policy snapshot (and dropped with it). It classifies
+    on its own rather than through `Classifier.link`, whose cache would hold every checked
+    link a second time (that one serves file sources and events)."""
+    return functools.lru_cache(maxsize=cache_size)(lambda url: prepare(classify_link(policy, url)))
 
 
 def links_answer(prepared: Sequence[PreparedLink], ids: Sequence[str | None], lang: str,

@@ -62,8 +62,7 @@ class PolicyHolder:
         body = orjson.dumps(document)
         etag = '"' + policy.version + "-" + _digest(body) + '"'
         gc.freeze()  # the snapshot lives long: keep it out of every collection (tail latency)
-        classifier = Classifier(policy)
-        return Snapshot(policy, classifier, preparer(classifier), time.time(), body, etag)
+        return Snapshot(policy, Classifier(policy), preparer(policy), time.time(), body, etag)
 
     async def reload(self, directory: Path) -> tuple[str, str]:
         """Load `directory` and swap it in; returns (previous version, new version)."""

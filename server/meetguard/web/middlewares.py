@@ -128,12 +128,17 @@ async def _authenticate(request: web.Request, role: Role) -> None:
         if len(service.callers) >= MAX_KNOWN_CALLERS:
             service.callers.clear()
         service.callers[presented] = known
+    else:
+        _check_role(known[0].credential, role)
     who, client = known
-    if who.credential.role is not role:
-        raise ProblemError("forbidden", f"a {who.credential.role.value} key cannot use this route")
     request[CALLER] = who
-    if role is Role.CLIENT and not _spend_token(service, client):
-        await _rate_limit(service, client)
+    if role is Role.CLIENT:
+        allowed = _rate_limit_nowait(service, client)
+        if allowed is None:
+            allowed = await _rate_limit(service, client)
+        if not allowed:
+            raise ProblemError("rate-limited", "slow down and retry after a minute",
+                               headers={"Retry-After": "60"})
 
 
 MAX_KNOWN_CALLERS = 4096
@@ -153,33 +158,37 @@ def _identify(service: Any, authorization: str, role: Role,
     if credential is None:
         raise ProblemError("unauthorized", "send Authorization: Bearer <key>",
                            headers={"WWW-Authenticate": 'Bearer realm="meetguard"'})
-    if credential.role is not role:
-        raise ProblemError("forbidden", f"a {credential.role.value} key cannot use this route")
+    _check_role(credential, role)  # before the other headers: a wrong key is 403, not 400
     install = install_id(headers, credential.name)
     return Caller(credential, install, user_label(headers)), f"{credential.name}/{install}"
 
 
-def _spend_token(service: Any, client: str) -> bool:
-    """True when the rate limit lets the request through without waiting (in process, or a
-    token Redis granted earlier); False when `_rate_limit` must decide."""
-    try:
-        return bool(service.state.rate_limit_nowait(client, service.settings.rate_limit_per_minute,
-                                                    60.0))
-    except StoreError:
-        return False
+def _check_role(credential: Credential, role: Role) -> None:
+    if credential.role is not role:
+        raise ProblemError("forbidden", f"a {credential.role.value} key cannot use this route")
 
 
-async def _rate_limit(service: Any, client: str) -> None:
-    limit = service.settings.rate_limit_per_minute
+# Rate limiting fails open: verdicts matter more than fairness while Redis is down.
+
+
+def _rate_limit_nowait(service: Any, client: str) -> bool | None:
+    """The rate limit's answer when it is in hand (in process, or a token Redis granted
+    earlier: no coroutine, no round trip); None when the shared state must be asked."""
     try:
-        allowed = await service.state.rate_limit(client, limit, 60.0)
+        return service.state.rate_limit_nowait(client, service.settings.rate_limit_per_minute,
+                                               60.0)
     except StoreError as exc:
-        # Rate limiting fails open: verdicts matter more than fairness while Redis is down.
         log.warning("rate limit not checked: %s", exc)
-        return
-    if not allowed:
-        raise ProblemError("rate-limited", "slow down and retry after a minute",
-                           headers={"Retry-After": "60"})
+        return True
+
+
+async def _rate_limit(service: Any, client: str) -> bool:
+    try:
+        return await service.state.rate_limit(client, service.settings.rate_limit_per_minute,
+                                              60.0)
+    except StoreError as exc:
+        log.warning("rate limit not checked: %s", exc)
+        return True
 
 
 def middlewares() -> list[Any]:
