@@ -1,7 +1,8 @@
 """HTTP benchmark of the verdict service with Debian's `wrk` on loopback. Prints; asserts nothing.
 
     python3 bench/bench_http.py [--duration 8] [--warmup 2] [--connections 1,16,64]
-                                [--skip-redis] [--keep DIR]
+                                [--skip-redis] [--stores sqlite,redis]
+                                [--loads single,batch,batch-cold,sustained] [--keep DIR]
 
 The server under test runs pinned to core 0 (`taskset -c 0`), wrk pinned to core 1 (`taskset
 -c 1`, one thread); the redis-server (AOF on, as in production) shares core 1 with wrk, so the
@@ -269,6 +270,10 @@ def redis_server(work: Path) -> Iterator[Any]:
         server.stop()
 
 
+def _load_name(script: str, load: str) -> str:
+    return "sustained" if load.endswith("sust.") else script
+
+
 def print_table(results: list[Result]) -> None:
     print()
     print(f"{'target':10} {'store':7} {'load':9} {'conns':>5} {'req/s':>9} {'URLs/s':>9} "
@@ -303,6 +308,10 @@ def main() -> None:
     parser.add_argument("--connections", type=lambda s: [int(c) for c in s.split(",")],
                         default=[1, 16, 64])
     parser.add_argument("--skip-redis", action="store_true")
+    parser.add_argument("--stores", type=lambda s: s.split(","), default=["sqlite", "redis"],
+                        help="stores to measure (comma-separated: sqlite,redis)")
+    parser.add_argument("--loads", type=lambda s: s.split(","), default=None,
+                        help="loads to run (single,batch,batch-cold,sustained; default all)")
     parser.add_argument("--keep", type=Path, help="work directory to keep (logs, databases)")
     parser.add_argument("--serve-reference", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -337,11 +346,14 @@ def run(work: Path, args: argparse.Namespace) -> None:
     with reference_server(work) as server:
         results += measure_single(server, "-", scripts["single"], args)
     batches = [("batch", "100 URLs", None), ("batch-cold", "100 cold", None)]
-    for store in ("sqlite", *(() if args.skip_redis else ("redis",))):
+    stores = [s for s in args.stores if not (args.skip_redis and s == "redis")]
+    for store in stores:
         loads = [("single", "1 URL", None), *batches]
         if store == "sqlite":
             loads.append(("batch", "100 sust.", {"MEETGUARD_SQLITE_INBOX_ROWS": "1000"}))
         for name, load, env in loads:
+            if args.loads and _load_name(name, load) not in args.loads:
+                continue
             with contextlib.ExitStack() as stack:
                 redis_url = stack.enter_context(redis_server(work)).url if store == "redis" \
                     else None

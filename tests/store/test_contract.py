@@ -175,6 +175,31 @@ async def test_cursor_pages_have_no_gaps_and_no_duplicates(
     assert 0 < len(pages[-1]) <= limit
 
 
+def one_millisecond(n: int) -> list[LogRecord]:
+    """`n` records inside one millisecond whose ids run against their times (the id's time
+    part is the millisecond; the random part ascends while `ts` descends), and one record in
+    each neighbouring millisecond."""
+    base = T0 + 5000.0
+    ids = sorted(new_record_id(base + 0.0005) for _ in range(n))
+    out = [LogRecord(id=rid, ts=base + 0.0009 - i * 0.0001, kind="link", client="pc-1",
+                     context="click", verdict_class="warned", action="warn", host="zoom.us")
+           for i, rid in enumerate(ids)]  # fmt: skip
+    for ts in (base - 0.0005, base + 0.0015):
+        out.append(out[0]._replace(id=new_record_id(ts), ts=ts))
+    return out
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 100])
+async def test_order_and_bounds_hold_inside_one_millisecond(store: LogStore, limit: int) -> None:
+    records = one_millisecond(6)
+    await store.append(records)
+    assert [r for page in await all_pages(store, LogQuery(limit=limit)) for r in page] == \
+        newest_first(records)
+    inner = newest_first(records[:6])
+    q = LogQuery(since=inner[3].ts, until=inner[0].ts, limit=limit, host="zoom.us")
+    assert [r for page in await all_pages(store, q) for r in page] == inner[1:4]
+
+
 async def test_export_streams_every_matching_record_newest_first(store: LogStore) -> None:
     records = many_records(1200)
     for i in range(0, len(records), 100):
