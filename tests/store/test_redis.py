@@ -277,3 +277,37 @@ async def test_shared_state_degrades_when_redis_is_down(redis_own_server: RedisS
         with pytest.raises(StoreError) as err:
             await state.publish_reload("v")
         assert err.value.code == "store-unavailable"
+
+
+async def test_a_log_scored_in_seconds_is_moved_to_milliseconds(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A log written before scores were milliseconds: every record still queries by time,
+    and purge keeps what is inside the retention."""
+    name = prefix()
+    written = records(40)
+    old = RedisLogStore(redis_server.url, prefix=name, spool_path=tmp_path / "a.jsonl")
+    await old.start()
+    await old.append(written)
+    # Rewrite every index as the earlier layout had it: id -> ts in seconds.
+    indexes = [key async for key in old.client.scan_iter(match=f"{old.keys.tag}:ix:*")]
+    for key in indexes:
+        members = await old.client.zrange(key, 0, -1)
+        by_id = {r.id: r.ts for r in written}
+        await old.client.zadd(key, {m: by_id[m] for m in members})
+    assert (await old.client.zrange(old.keys.time, 0, 0, withscores=True))[0][1] < 1e11
+    await old.close()
+
+    store = RedisLogStore(redis_server.url, prefix=name, spool_path=tmp_path / "b.jsonl")
+    await store.start()
+    try:
+        for key in indexes:
+            assert min(s for _, s in await store.client.zrange(key, 0, -1, withscores=True)) > 1e11
+        newest = sorted(written, key=lambda r: (r.ts, r.id), reverse=True)
+        since = newest[19].ts
+        page = await store.query(LogQuery(since=since, limit=100, host="example.org"))
+        assert page.items == newest[:20]
+        assert await store.purge(time.time() - 3600) == 0
+        assert len((await store.query(LogQuery(limit=100))).items) == 40
+    finally:
+        await store.close()

@@ -141,6 +141,18 @@ end
 return removed
 """
 
+_RESCORE_LUA = """
+-- KEYS[1] an index; ARGV[1] how many members to take. Members scored in seconds (an earlier
+-- layout: any score below 1e11, which in milliseconds would be 1973) get their millisecond.
+local m = redis.call('ZRANGE', KEYS[1], '-inf', '(100000000000', 'BYSCORE', 'LIMIT', 0,
+                     ARGV[1], 'WITHSCORES')
+for i = 1, #m, 2 do
+  redis.call('ZADD', KEYS[1], string.format('%d', math.floor(tonumber(m[i + 1]) * 1000)), m[i])
+end
+return #m / 2
+"""
+_SECONDS_SCORES_BELOW = 1e11  # a score under this is in seconds (layout before milliseconds)
+
 _RATE_LUA = """
 -- KEYS[1] this window's count, KEYS[2] the previous window's; ARGV limit, elapsed, ttl ms,
 -- most tokens to grant. Grants an eighth of the room left (at least 1, at most ARGV[4]) and
@@ -386,6 +398,7 @@ class RedisLogStore(Lifecycle):
         self._loop: asyncio.AbstractEventLoop | None = None  # the writer task's
         self._closing = False
         self._scripts: dict[str, Any] = {}
+        self._scores_checked = False
 
     async def start(self) -> None:
         """Connect (Redis may be down: the store then starts spooling), start the replayer."""
@@ -393,6 +406,7 @@ class RedisLogStore(Lifecycle):
         for name, source in (("append", _APPEND_LUA), ("count", _COUNT_LUA)):
             self._scripts[name] = self._client.register_script(source)
         self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
+        self._scripts["rescore"] = self._client.register_script(_RESCORE_LUA)
         await self.spool.open()
         await self._probe()
         self._closing = False
@@ -715,6 +729,8 @@ class RedisLogStore(Lifecycle):
             async with asyncio.timeout(self._deadline()):
                 await self.client.ping()
                 self._persistence = await read_persistence(self.client)
+            if not self._scores_checked:
+                await self._rescore_seconds()
         except UNAVAILABLE as exc:
             self._mark_down(exc)
             return False
@@ -722,6 +738,19 @@ class RedisLogStore(Lifecycle):
             log.warning("Redis is reachable again")
         self._down = False
         return True
+
+    async def _rescore_seconds(self) -> None:
+        """Move a log written with scores in seconds (before they were milliseconds) to
+        milliseconds, once: its records would otherwise be invisible to queries and purged
+        as if they were from 1970. Checked by the oldest score of the time index."""
+        oldest = await self._rt(self.client.zrange(self.keys.time, 0, 0, withscores=True))
+        if oldest and oldest[0][1] < _SECONDS_SCORES_BELOW:
+            log.warning("Redis log %s has scores in seconds: moving them to milliseconds",
+                        self.keys.tag)
+            async for key in self.client.scan_iter(match=f"{self.keys.tag}:ix:*", count=1000):
+                while await self._rt(self._scripts["rescore"](keys=[key], args=[1000])):
+                    pass
+        self._scores_checked = True
 
     async def _replay_loop(self) -> None:
         """While running: probe Redis when down, replay the spool when it holds anything."""
