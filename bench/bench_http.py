@@ -270,10 +270,6 @@ def redis_server(work: Path) -> Iterator[Any]:
         server.stop()
 
 
-def _load_name(script: str, load: str) -> str:
-    return "sustained" if load.endswith("sust.") else script
-
-
 def print_table(results: list[Result]) -> None:
     print()
     print(f"{'target':10} {'store':7} {'load':9} {'conns':>5} {'req/s':>9} {'URLs/s':>9} "
@@ -345,14 +341,16 @@ def run(work: Path, args: argparse.Namespace) -> None:
     results: list[Result] = []
     with reference_server(work) as server:
         results += measure_single(server, "-", scripts["single"], args)
-    batches = [("batch", "100 URLs", None), ("batch-cold", "100 cold", None)]
+    # (name for --loads, wrk script, label, extra environment)
+    batches = [("batch", "batch", "100 URLs", None), ("batch-cold", "batch-cold", "100 cold", None)]
     stores = [s for s in args.stores if not (args.skip_redis and s == "redis")]
     for store in stores:
-        loads = [("single", "1 URL", None), *batches]
+        loads = [("single", "single", "1 URL", None), *batches]
         if store == "sqlite":
-            loads.append(("batch", "100 sust.", {"MEETGUARD_SQLITE_INBOX_ROWS": "1000"}))
-        for name, load, env in loads:
-            if args.loads and _load_name(name, load) not in args.loads:
+            loads.append(("sustained", "batch", "100 sust.",
+                          {"MEETGUARD_SQLITE_INBOX_ROWS": "1000"}))
+        for load_name, name, load, env in loads:
+            if args.loads and load_name not in args.loads:
                 continue
             with contextlib.ExitStack() as stack:
                 redis_url = stack.enter_context(redis_server(work)).url if store == "redis" \

@@ -291,9 +291,9 @@ async def test_a_log_scored_in_seconds_is_moved_to_milliseconds(
     await old.append(written)
     # Rewrite every index as the earlier layout had it: id -> ts in seconds.
     indexes = [key async for key in old.client.scan_iter(match=f"{old.keys.tag}:ix:*")]
+    by_id = {r.id: r.ts for r in written}
     for key in indexes:
         members = await old.client.zrange(key, 0, -1)
-        by_id = {r.id: r.ts for r in written}
         await old.client.zadd(key, {m: by_id[m] for m in members})
     assert (await old.client.zrange(old.keys.time, 0, 0, withscores=True))[0][1] < 1e11
     await old.close()

@@ -142,16 +142,17 @@ return removed
 """
 
 _RESCORE_LUA = """
--- KEYS[1] an index; ARGV[1] how many members to take. Members scored in seconds (an earlier
--- layout: any score below 1e11, which in milliseconds would be 1973) get their millisecond.
-local m = redis.call('ZRANGE', KEYS[1], '-inf', '(100000000000', 'BYSCORE', 'LIMIT', 0,
+-- KEYS[1] an index; ARGV[1] how many members to take, ARGV[2] the score below which a member
+-- is scored in seconds (an earlier layout): those get their millisecond.
+local m = redis.call('ZRANGE', KEYS[1], '-inf', '(' .. ARGV[2], 'BYSCORE', 'LIMIT', 0,
                      ARGV[1], 'WITHSCORES')
 for i = 1, #m, 2 do
   redis.call('ZADD', KEYS[1], string.format('%d', math.floor(tonumber(m[i + 1]) * 1000)), m[i])
 end
 return #m / 2
 """
-_SECONDS_SCORES_BELOW = 1e11  # a score under this is in seconds (layout before milliseconds)
+# A score under this is in seconds (the layout before milliseconds): 1e11 ms would be 1973.
+_SECONDS_SCORES_BELOW = 100_000_000_000
 
 _RATE_LUA = """
 -- KEYS[1] this window's count, KEYS[2] the previous window's; ARGV limit, elapsed, ttl ms,
@@ -636,7 +637,7 @@ class RedisLogStore(Lifecycle):
             # A batch holds whole milliseconds (ties taken above), ordered by id within each:
             # sorting it gives the exact (ts, id) order.
             records = await self._load([member for member, _ in batch])
-            records.sort(key=_ts_id, reverse=True)
+            records.sort(key=operator.attrgetter("ts", "id"), reverse=True)
             for record in records:
                 if q.matches(record):
                     yield record
@@ -742,13 +743,17 @@ class RedisLogStore(Lifecycle):
     async def _rescore_seconds(self) -> None:
         """Move a log written with scores in seconds (before they were milliseconds) to
         milliseconds, once: its records would otherwise be invisible to queries and purged
-        as if they were from 1970. Checked by the oldest score of the time index."""
+        as if they were from 1970. Checked by the oldest score of the time index, which is
+        moved last, so a move cut short is taken up again at the next start."""
         oldest = await self._rt(self.client.zrange(self.keys.time, 0, 0, withscores=True))
         if oldest and oldest[0][1] < _SECONDS_SCORES_BELOW:
             log.warning("Redis log %s has scores in seconds: moving them to milliseconds",
                         self.keys.tag)
-            async for key in self.client.scan_iter(match=f"{self.keys.tag}:ix:*", count=1000):
-                while await self._rt(self._scripts["rescore"](keys=[key], args=[1000])):
+            keys = [k async for k in self.client.scan_iter(match=f"{self.keys.tag}:ix:*",
+                                                           count=1000) if k != self.keys.time]
+            for key in [*keys, self.keys.time]:
+                args = [1000, _SECONDS_SCORES_BELOW]
+                while await self._rt(self._scripts["rescore"](keys=[key], args=args)):
                     pass
         self._scores_checked = True
 
@@ -804,10 +809,6 @@ def _spooled(data: Mapping[str, Any]) -> LogRecord | None:
     except StoreError as exc:
         log.warning("spool: dropping a malformed record: %s", exc)
         return None
-
-
-def _ts_id(record: LogRecord) -> tuple[float, str]:
-    return record.ts, record.id
 
 
 def _resolve(jobs: list[_Append], error: StoreError | None) -> None:
