@@ -88,7 +88,9 @@ def webmail_page() -> str:
 <ul id="links">{links}</ul></div>
 <div id="later"></div>
 <script>
-setTimeout(() => {{
+// Links a single-page app adds after load: the test calls this once the first scan is seen
+// (a timer raced the content script's start on a slow machine).
+window.addLateLinks = () => {{
   const late = {late};
   const ul = document.createElement('ul');
   for (const [id, href] of Object.entries(late)) {{
@@ -99,7 +101,7 @@ setTimeout(() => {{
   }}
   document.getElementById('later').append(ul);
   document.body.dataset.lateAdded = '1';
-}}, 400);
+}};
 </script></body></html>"""
 
 
