@@ -269,6 +269,22 @@ async def test_appending_the_same_ids_again_changes_nothing(store: LogStore) -> 
     assert stats["totals"]["kind"] == {"link": 7, "file": 1, "event": 4}
 
 
+async def test_a_batch_of_stored_and_new_ids_stores_and_counts_each_once(
+    store: LogStore,
+) -> None:
+    records = samples()
+    await store.append(records[::3])
+    await store.append(records)  # a spool replayed after a write that had in fact landed
+    assert (await store.query(LogQuery())).items == newest_first(records)
+    stats = await store.stats(T0, T0 + 3 * 3600)
+    assert stats["totals"] == {
+        "class": {"approved": 2, "warned": 4, "unknown": 3},
+        "action": {"allow": 2, "warn": 5, "block": 2},
+        "kind": {"link": 7, "file": 1, "event": 4},
+    }
+    assert sum(h["count"] for h in stats["top_hosts"]) == 11
+
+
 async def test_concurrent_appends_are_all_stored(store: LogStore) -> None:
     records = many_records(640)
     await asyncio.gather(*(store.append(records[i : i + 10]) for i in range(0, 640, 10)))

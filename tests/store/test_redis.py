@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 from tests.support.redis import RedisClusterNodes, RedisServer
 
 from meetguard.store.base import LogQuery, LogRecord, SharedState, StoreError
@@ -89,6 +90,31 @@ async def test_kill_9_during_appends_spools_then_replays_each_record_once(
     stats = await own_store.stats(time.time() - 3600, time.time() + 1)
     assert stats["totals"]["kind"]["link"] == len(batch)
     assert own_store.health()["redis"] == "up"
+
+
+@pytest.mark.parametrize("round_", range(4))  # where close finds the writer is timing
+async def test_close_writes_the_whole_backlog_to_redis(
+    redis_server: RedisServer, tmp_path: Path, round_: int
+) -> None:
+    """Once `close` returns, every queued record is in Redis and every caller answered
+    (none failed over to the spool on a client closed under a write)."""
+    p = prefix()
+    store = RedisLogStore(redis_server.url, spool_path=tmp_path / "s.jsonl", prefix=p)
+    await store.start()
+    batch = records(3000 + 100 * round_)
+    appends = [asyncio.create_task(store.append(batch[i : i + 100]))
+               for i in range(0, len(batch), 100)]  # fmt: skip
+    await asyncio.sleep(0)  # every append is queued
+    await store.close()
+    client = Redis.from_url(redis_server.url)
+    try:
+        assert await client.hlen(f"{{{p}}}:rec") == len(batch)
+        assert await client.zcard(f"{{{p}}}:ix:t") == len(batch)
+    finally:
+        await client.aclose()
+    assert all(append.done() for append in appends)
+    await asyncio.gather(*appends)
+    assert store.spool.size() == 0
 
 
 async def test_started_while_redis_is_down_then_catches_up(

@@ -76,11 +76,12 @@ ReloadCallback = Callable[[str], Awaitable[None]]
 UNAVAILABLE = (RedisError, OSError, TimeoutError)
 
 _APPEND_LUA = """
--- KEYS[1] records hash, KEYS[2] time index. ARGV[1]: a JSON array with, per record, [id, ts,
--- counters key, hosts key ('' for none), hosts member, expire-at, [index keys], [counter
--- fields]]; ARGV[i + 1]: record i's document, as is (inside ARGV[1] it would be escaped by the
--- client and unescaped here). Only records not stored yet (HSETNX) are indexed and counted;
--- writes are grouped per key.
+-- The append record by record, for records some of which may be stored already (a spool
+-- replayed after a write that did land; the same id twice). KEYS[1] records hash, KEYS[2]
+-- time index. ARGV[1]: a JSON array with, per record, [id, ts, counters key, hosts key (''
+-- for none), hosts member, expire-at, [index keys], [counter fields]]; ARGV[i + 1]: record
+-- i's document, as is (inside ARGV[1] it would be escaped by the client and unescaped here).
+-- Only records not stored yet (HSETNX) are indexed and counted; writes are grouped per key.
 local zadds, counts, hosts, expires = {}, {}, {}, {}
 local function zadd(key, ts, id)
   local z = zadds[key]
@@ -115,6 +116,32 @@ for key, h in pairs(hosts) do
 end
 for key, at in pairs(expires) do redis.call('EXPIREAT', key, at) end
 return added
+"""
+
+_APPEND_NEW_LUA = """
+-- The append of records none of which is stored yet (the usual case), with every write
+-- grouped by the service. KEYS[1] records hash; ARGV[1] a JSON array [zadds, counts, hosts,
+-- expires]: zadds [[key, score, id, score, id, ...], ...] (the first, the time index, has
+-- every id in order), counts and hosts [[key, field, n, ...], ...], expires [[key, at], ...];
+-- ARGV[i + 1] record i's document. Returns -1, having written nothing, when one of the ids is
+-- stored already: the caller then uses the append script.
+local g = cjson.decode(ARGV[1])
+local ids, docs, t = {}, {}, g[1][1]
+for i = 3, #t, 2 do ids[#ids + 1] = t[i] end
+for _, doc in ipairs(redis.call('HMGET', KEYS[1], unpack(ids))) do
+  if doc then return -1 end
+end
+for i, id in ipairs(ids) do docs[2 * i - 1] = id; docs[2 * i] = ARGV[i + 1] end
+redis.call('HSET', KEYS[1], unpack(docs))
+for _, z in ipairs(g[1]) do redis.call('ZADD', unpack(z)) end
+for _, c in ipairs(g[2]) do
+  for i = 2, #c, 2 do redis.call('HINCRBY', c[1], c[i], c[i + 1]) end
+end
+for _, h in ipairs(g[3]) do
+  for i = 2, #h, 2 do redis.call('ZINCRBY', h[1], h[i + 1], h[i]) end
+end
+for _, e in ipairs(g[4]) do redis.call('EXPIREAT', e[1], e[2]) end
+return #ids
 """
 
 _COUNT_LUA = """
@@ -347,6 +374,47 @@ def encode_record(keys: Keys, r: LogRecord, retention_s: int) -> tuple[bytes, li
     ]  # fmt: skip
 
 
+def grouped_writes(time_key: str, chunk: Sequence[tuple[bytes, list[Any]]]) -> bytes:
+    """The fast append script's writes for the records of `chunk` (entries of
+    `encode_record`), grouped per key: one ZADD per index, one HINCRBY per counter field.
+    The time index's ZADD comes first and lists the ids in the order of the documents."""
+    time_index = [time_key]
+    zadds = {time_key: time_index}
+    profiles: dict[tuple[str, tuple[str, ...]], int] = {}
+    hosts: dict[tuple[str, str], int] = {}
+    expires: dict[str, int] = {}
+    for _, (record_id, score, counters_key, hosts_key, member, at, indexes, fields) in chunk:
+        time_index += (score, record_id)
+        for key in indexes:
+            z = zadds.get(key)
+            if z is None:
+                z = zadds[key] = [key]
+            z += (score, record_id)
+        # Records repeat a few verdicts: each distinct verdict's fields are counted once.
+        profile = (counters_key, fields)
+        profiles[profile] = profiles.get(profile, 0) + 1
+        expires[counters_key] = at
+        if hosts_key:
+            host = (hosts_key, member)
+            hosts[host] = hosts.get(host, 0) + 1
+            expires[hosts_key] = at
+    counts: dict[str, list[Any]] = {}
+    for (key, fields), n in profiles.items():
+        c = counts.get(key)
+        if c is None:
+            c = counts[key] = [key]
+        for field in fields:
+            c += (field, n)  # a field twice is added twice: HINCRBY adds up
+    by_host: dict[str, list[Any]] = {}
+    for (key, member), n in hosts.items():
+        h = by_host.get(key)
+        if h is None:
+            h = by_host[key] = [key]
+        h += (member, n)
+    return orjson.dumps([list(zadds.values()), list(counts.values()), list(by_host.values()),
+                         list(expires.items())])
+
+
 @dataclass(slots=True)
 class _Append:
     """One `append` call waiting for the writer task."""
@@ -404,7 +472,8 @@ class RedisLogStore(Lifecycle):
     async def start(self) -> None:
         """Connect (Redis may be down: the store then starts spooling), start the replayer."""
         self._client = connect(self.url, timeout=self.timeout, cluster=self.cluster)
-        for name, source in (("append", _APPEND_LUA), ("count", _COUNT_LUA)):
+        for name, source in (("append", _APPEND_LUA), ("append_new", _APPEND_NEW_LUA),
+                             ("count", _COUNT_LUA)):
             self._scripts[name] = self._client.register_script(source)
         self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
         self._scripts["rescore"] = self._client.register_script(_RESCORE_LUA)
@@ -469,7 +538,9 @@ class RedisLogStore(Lifecycle):
 
         It does not wait for the loop to run dry first, as the SQLite writer does: each call
         is a round trip, and starting it later left the service waiting on Redis (wrk: 8.5k
-        -> 7.7k requests/s at 16 connections)."""
+        -> 7.7k requests/s at 16 connections). One call at a time: more writers made calls
+        smaller and the service slower (7.2k -> 5.0k requests/s with two), and sending a full
+        chunk while the next is prepared measured no gain on batches (36.8k -> 36.3k URLs/s)."""
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
@@ -516,14 +587,26 @@ class RedisLogStore(Lifecycle):
 
     async def _write_encoded(self, encoded: Sequence[tuple[bytes, list[Any]]]) -> int:
         """Run the append script over chunks of records; returns how many were new."""
-        keys = [self.keys.records, self.keys.time]
         added = 0
         for i in range(0, len(encoded), _APPEND_CHUNK):
             chunk = encoded[i : i + _APPEND_CHUNK]
-            args = [orjson.dumps([entry for _, entry in chunk]), *(doc for doc, _ in chunk)]
             async with asyncio.timeout(self._deadline()):
-                added += await self._scripts["append"](keys=keys, args=args)
+                added += await self._append_chunk(chunk)
         return added
+
+    async def _append_chunk(self, chunk: Sequence[tuple[bytes, list[Any]]]) -> int:
+        """One chunk in one script call: grouped here when every id is new (the usual case),
+        so Redis, which every instance shares, runs the least Lua per record (its time per
+        record: ~26 -> ~21 µs); record by record, skipping the ids stored already, otherwise."""
+        ids = [entry[0] for _, entry in chunk]
+        if len(set(ids)) == len(ids):
+            args = [grouped_writes(self.keys.time, chunk), *(doc for doc, _ in chunk)]
+            added = await self._scripts["append_new"](keys=[self.keys.records], args=args)
+            if added >= 0:
+                return added
+        args = [orjson.dumps([entry for _, entry in chunk]), *(doc for doc, _ in chunk)]
+        return await self._scripts["append"](keys=[self.keys.records, self.keys.time],
+                                             args=args)
 
     async def count(self, counters: Mapping[str, int], *, ts: float | None = None) -> None:
         """Add to the hour's counters (spooled, and counted once on replay, if Redis is down)."""
