@@ -98,8 +98,7 @@ async def test_close_writes_the_whole_backlog_to_redis(
 ) -> None:
     """Once `close` returns, every queued record is in Redis and every caller answered
     (none failed over to the spool on a client closed under a write)."""
-    p = prefix()
-    store = RedisLogStore(redis_server.url, spool_path=tmp_path / "s.jsonl", prefix=p)
+    store = RedisLogStore(redis_server.url, spool_path=tmp_path / "s.jsonl", prefix=prefix())
     await store.start()
     batch = records(3000 + 100 * round_)
     appends = [asyncio.create_task(store.append(batch[i : i + 100]))
@@ -108,8 +107,8 @@ async def test_close_writes_the_whole_backlog_to_redis(
     await store.close()
     client = Redis.from_url(redis_server.url)
     try:
-        assert await client.hlen(f"{{{p}}}:rec") == len(batch)
-        assert await client.zcard(f"{{{p}}}:ix:t") == len(batch)
+        assert await client.hlen(store.keys.records) == len(batch)
+        assert await client.zcard(store.keys.time) == len(batch)
     finally:
         await client.aclose()
     assert all(append.done() for append in appends)

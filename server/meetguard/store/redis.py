@@ -6,7 +6,7 @@ so the multi-key scripts below touch one slot only: in a Cluster the log lives o
 owns that slot, while scan-cache and rate-limit keys spread over every node.
 
 Log layout (prefix `mg`):
-- `{mg}:rec` hash id -> record JSON (HSETNX: appending an id again changes nothing);
+- `{mg}:rec` hash id -> record JSON (written once: appending an id again changes nothing);
 - `{mg}:ix:t` sorted set id -> ts in whole milliseconds (`score_of`), newest-first order and
   retention; `{mg}:ix:<dim>:<value>`
   the same per filter value (kind, class, action, platform, context, event, client, and host for
