@@ -116,6 +116,45 @@ async def test_close_writes_the_whole_backlog_to_redis(
     assert store.spool.size() == 0
 
 
+async def test_a_full_chunk_goes_out_while_another_call_is_in_redis(
+    redis_own_server: RedisServer, tmp_path: Path
+) -> None:
+    """While one append call is held in Redis, a full chunk waiting goes out on a second
+    call (batches then keep both the service and Redis busy); a partial one waits, so single
+    records are not split into smaller calls. Every record is then stored once."""
+    store = RedisLogStore(redis_own_server.url, spool_path=tmp_path / "s.jsonl",
+                          prefix=prefix(), timeout=5.0)  # fmt: skip
+    admin = Redis.from_url(redis_own_server.url, decode_responses=True)
+
+    async def calls_held_in_redis() -> int:
+        clients = await admin.client_list()
+        return sum(1 for c in clients if "b" in c["flags"] and c["cmd"] == "evalsha")
+
+    async def held(n: int) -> bool:
+        return await calls_held_in_redis() == n
+
+    await store.start()
+    try:
+        await store.append(records(1))  # the script is loaded: held calls are appends only
+        await admin.client_pause(10_000, all=False)  # holds every write
+        first = asyncio.create_task(store.append(records(1)))
+        await eventually(lambda: held(1))
+        partial = asyncio.create_task(store.append(records(5)))
+        await asyncio.sleep(0.2)
+        assert await calls_held_in_redis() == 1
+        full = asyncio.create_task(store.append(records(200)))
+        await eventually(lambda: held(2))
+        assert not (first.done() or partial.done() or full.done())
+        await admin.client_unpause()
+        await asyncio.gather(first, partial, full)
+        assert await admin.hlen(store.keys.records) == 1 + 1 + 5 + 200
+        assert store.spool.size() == 0
+    finally:
+        await admin.client_unpause()
+        await admin.aclose()
+        await store.close()
+
+
 async def test_started_while_redis_is_down_then_catches_up(
     redis_own_server: RedisServer, tmp_path: Path
 ) -> None:
