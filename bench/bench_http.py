@@ -9,7 +9,9 @@ The server under test runs pinned to core 0 (`taskset -c 0`), wrk pinned to core
 service's core does nothing but serve. Every run:
 
   * reference: a minimal aiohttp JSON endpoint (this file, `--serve-reference`): reads the same
-    POST body, parses it with orjson, answers a small JSON document;
+    POST body, parses it with orjson, answers a small JSON document; measured just before each
+    store's single-URL figures, which are printed as a ratio to it (the machine's speed drifts
+    over a run, so a ratio to a reference measured minutes apart says little);
   * `meetguard serve` with SQLite, then with Redis: `POST /v1/links/check` with one URL per
     request (a different one each time, from a pool of 10,000 mail-like URLs) at 1, 16 and 64
     connections: requests/s, p50 and p99 (wrk --latency);
@@ -371,12 +373,14 @@ def print_table(results: list[Result], floors: dict[str, float]) -> None:
     for r in results:
         print(f"{r.target:10} {r.store:7} {r.load:9} {r.connections:5} {r.requests_s:9.0f} "
               f"{r.urls_s:9.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.errors:6}")
-    reference = {r.connections: r for r in results if r.target == "reference"}
+    reference = {(r.store, r.connections): r for r in results if r.target == "reference"}
+    print("(each reference row was measured just before the same store's single-URL rows)")
     print()
     for r in results:
-        if r.target != "meetguard" or r.load != "1 URL" or r.connections not in reference:
+        paired = reference.get((r.store, r.connections))
+        if r.target != "meetguard" or r.load != "1 URL" or paired is None:
             continue
-        ratio = r.requests_s / reference[r.connections].requests_s
+        ratio = r.requests_s / paired.requests_s
         line = f"{r.store:6} 1 URL c={r.connections:<3} {ratio:6.1%} of the reference"
         if r.connections == 16:
             ok = ratio >= GOALS["ratio"] and r.p99_ms < GOALS["p99_ms"]
@@ -439,8 +443,6 @@ def run(work: Path, args: argparse.Namespace) -> None:
     results: list[Result] = []
     stores = [s for s in args.stores if not (args.skip_redis and s == "redis")]
     floors = measure_floors(work, stores)
-    with reference_server(work) as server:
-        results += measure_single(server, "-", scripts["single"], args)
     # (name for --loads, wrk script, label, extra environment)
     batches = [("batch", "batch", "100 URLs", None), ("batch-cold", "batch-cold", "100 cold", None)]
     for store in stores:
@@ -451,6 +453,12 @@ def run(work: Path, args: argparse.Namespace) -> None:
         for load_name, name, load, env in loads:
             if args.loads and load_name not in args.loads:
                 continue
+            if load_name == "single":
+                # The reference just before: the machine's speed drifts over a run (seen here:
+                # the same figure ~20% apart a few minutes later), so each store's ratio is to
+                # a reference measured next to it.
+                with reference_server(work) as reference:
+                    results += measure_single(reference, store, scripts["single"], args)
             with contextlib.ExitStack() as stack:
                 redis_url = stack.enter_context(redis_server(work)).url if store == "redis" \
                     else None
