@@ -28,6 +28,10 @@ measured them on its own: `executemany` of 100 rows per commit into a plain SQLi
 and XADD pipelined 100 at a time (redis-py) into the AOF-on redis-server, both on the service's
 core. Each batch goal is printed as it stands and scaled by floor here / floor there.
 
+Each figure also gives the CPU time per URL of the server process (all threads) and, with
+Redis, of redis-server: what it cost, apart from waiting. Redis's figure bounds what one Redis
+takes from every instance together (the log lives in one slot).
+
 Each load starts its own server on an empty data directory, so one load's records do not
 weigh on the next. Every verdict is logged (context `click`): SQLite commits each record
 before its answer, Redis acknowledges it. The rate limit is raised out of the way (one install
@@ -39,6 +43,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -77,6 +82,44 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    server_us: float = float("nan")  # the server process's CPU time per URL (all its threads)
+    redis_us: float = float("nan")  # redis-server's CPU time per URL
+
+
+class CpuMeter:
+    """CPU seconds the server process (and redis-server, when given) spent over one load: per
+    URL, they say what a figure cost where throughput alone mixes cost with waiting."""
+
+    def __init__(self, pid: int, redis_url: str | None) -> None:
+        self.pid, self.redis_url = pid, redis_url
+        self.server_s = self.redis_s = float("nan")
+
+    def __enter__(self) -> CpuMeter:
+        self._server0, self._redis0 = _process_cpu(self.pid), _redis_cpu(self.redis_url)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server_s = _process_cpu(self.pid) - self._server0
+        self.redis_s = _redis_cpu(self.redis_url) - self._redis0
+
+    def per_url(self, urls: float) -> tuple[float, float]:
+        return 1e6 * self.server_s / urls, 1e6 * self.redis_s / urls
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system seconds of a process, all threads (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _redis_cpu(url: str | None) -> float:
+    if url is None:
+        return float("nan")
+    import redis
+
+    with contextlib.closing(redis.Redis.from_url(url)) as client:
+        info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 # -- load ----------------------------------------------------------------------------------------
@@ -241,28 +284,36 @@ def serve_reference(port: int) -> None:
 # -- the run -------------------------------------------------------------------------------------
 
 
-def measure_single(server: Server, store: str, script: Path, args: argparse.Namespace
-                   ) -> list[Result]:
-    out = []
+def measure(server: Server, store: str, load: str, script: Path, connections: int,
+            per_request: int, args: argparse.Namespace, redis_url: str | None = None) -> Result:
+    """One figure: wrk for `args.duration` seconds, with what it cost in CPU per URL."""
     url = server.url + "/v1/links/check"
-    run_wrk(url, script, 16, args.warmup)  # warm: connections, caches, SQLite pages
-    for connections in args.connections:
-        rate, p50, p99, errors = parse_wrk(run_wrk(url, script, connections, args.duration))
-        out.append(Result(server.name.split("-")[0], store, "1 URL", connections, rate, rate,
-                          p50, p99, errors))
-        print(f"  {out[-1].target:9} {store:6} 1 URL    c={connections:<3} {rate:9.0f} req/s"
-              f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms", flush=True)
-    return out
+    with CpuMeter(server.process.pid, redis_url) as meter:
+        started = time.monotonic()
+        output = run_wrk(url, script, connections, args.duration)
+        elapsed = time.monotonic() - started
+    rate, p50, p99, errors = parse_wrk(output)
+    server_us, redis_us = meter.per_url(rate * per_request * elapsed)
+    result = Result(server.name.split("-")[0], store, load, connections, rate,
+                    rate * per_request, p50, p99, errors, server_us, redis_us)
+    cost = f"  server {server_us:5.1f} us/URL" + (
+        f"  redis {redis_us:5.1f} us/URL" if redis_url else "")
+    print(f"  {result.target:9} {store:6} {load:9} c={connections:<3} {result.urls_s:9.0f} URLs/s"
+          f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms{cost}", flush=True)
+    return result
+
+
+def measure_single(server: Server, store: str, script: Path, args: argparse.Namespace,
+                   redis_url: str | None = None) -> list[Result]:
+    run_wrk(server.url + "/v1/links/check", script, 16, args.warmup)  # warm: caches, pages
+    return [measure(server, store, "1 URL", script, connections, 1, args, redis_url)
+            for connections in args.connections]
 
 
 def measure_batch(server: Server, store: str, script: Path, load: str,
-                  args: argparse.Namespace) -> Result:
-    url = server.url + "/v1/links/check"
-    run_wrk(url, script, 16, args.warmup)
-    rate, p50, p99, errors = parse_wrk(run_wrk(url, script, 16, args.duration))
-    print(f"  meetguard {store:6} {load:9} c=16  {rate * 100:9.0f} URLs/s"
-          f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms", flush=True)
-    return Result("meetguard", store, load, 16, rate, rate * 100, p50, p99, errors)
+                  args: argparse.Namespace, redis_url: str | None = None) -> Result:
+    run_wrk(server.url + "/v1/links/check", script, 16, args.warmup)
+    return measure(server, store, load, script, 16, 100, args, redis_url)
 
 
 # -- the floors under the batch goals ------------------------------------------------------------
@@ -369,10 +420,12 @@ def redis_server(work: Path) -> Iterator[Any]:
 def print_table(results: list[Result], floors: dict[str, float]) -> None:
     print()
     print(f"{'target':10} {'store':7} {'load':9} {'conns':>5} {'req/s':>9} {'URLs/s':>9} "
-          f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
+          f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'server us/URL':>13} {'redis us/URL':>12}")
     for r in results:
+        redis_us = "" if math.isnan(r.redis_us) else f"{r.redis_us:12.1f}"
         print(f"{r.target:10} {r.store:7} {r.load:9} {r.connections:5} {r.requests_s:9.0f} "
-              f"{r.urls_s:9.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.errors:6}")
+              f"{r.urls_s:9.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.errors:6} "
+              f"{r.server_us:13.1f} {redis_us}")
     reference = {(r.store, r.connections): r for r in results if r.target == "reference"}
     print("(each reference row was measured just before the same store's single-URL rows)")
     print()
@@ -397,6 +450,10 @@ def print_table(results: list[Result], floors: dict[str, float]) -> None:
                 line += (f";  scaled to this machine's floor: >= {scaled:,.0f}"
                          f"  -> {'met' if r.urls_s >= scaled else 'MISSED'}")
             print(line)
+            if not math.isnan(r.redis_us):
+                # Every instance's records go through the one Redis (the log is one slot).
+                print(f"{'':6} {'':9} Redis spent {r.redis_us:.1f} us per URL: one Redis core"
+                      f" takes ~{1e6 / r.redis_us:,.0f} URLs/s from all instances together")
 
 
 def main() -> None:
@@ -464,9 +521,10 @@ def run(work: Path, args: argparse.Namespace) -> None:
                     else None
                 server = stack.enter_context(meetguard_server(work, store, redis_url, env))
                 if name == "single":
-                    results += measure_single(server, store, scripts[name], args)
+                    results += measure_single(server, store, scripts[name], args, redis_url)
                 else:
-                    results.append(measure_batch(server, store, scripts[name], load, args))
+                    results.append(measure_batch(server, store, scripts[name], load, args,
+                                                 redis_url))
     print_table(results, floors)
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
