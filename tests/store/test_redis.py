@@ -155,6 +155,29 @@ async def test_a_full_chunk_goes_out_while_another_call_is_in_redis(
         await store.close()
 
 
+async def test_appends_go_on_after_a_script_flush_and_a_killed_connection(
+    redis_own_server: RedisServer, tmp_path: Path
+) -> None:
+    """The append script's own connections: a script Redis forgot (restart, SCRIPT FLUSH) is
+    loaded again, and a connection Redis closed is replaced; neither sends records to the
+    spool, and each is stored once."""
+    store = RedisLogStore(redis_own_server.url, spool_path=tmp_path / "s.jsonl", prefix=prefix())
+    admin = Redis.from_url(redis_own_server.url, decode_responses=True)
+    await store.start()
+    try:
+        await store.append(records(3))
+        await admin.script_flush()
+        await store.append(records(3))
+        killed = await admin.client_kill_filter(_type="normal", skipme=True)
+        assert killed >= 1
+        await store.append(records(3))
+        assert await admin.hlen(store.keys.records) == 9
+        assert store.spool.size() == 0 and store.health()["redis"] == "up"
+    finally:
+        await admin.aclose()
+        await store.close()
+
+
 async def test_started_while_redis_is_down_then_catches_up(
     redis_own_server: RedisServer, tmp_path: Path
 ) -> None:

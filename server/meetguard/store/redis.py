@@ -43,9 +43,13 @@ from urllib.parse import urlsplit
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from meetguard.store.base import (
     DAY,
@@ -365,6 +369,54 @@ def grouped_writes(time_key: str, chunk: Sequence[tuple[bytes, list[Any]]]) -> b
                          list(expires.items())])
 
 
+class DirectScript:
+    """A script called with one key over connections of its own: the append script, called
+    for every batch of records. The client's layers around each command (pool bookkeeping, a
+    retry wrapper, observability hooks) cost ~50 us of CPU per call, and single-URL requests
+    share a call among a few (A/B in turns with the client's path, 16 connections: +9% requests
+    /s, median of 7 pairs, +2% to +21%; batches of 100 unchanged within noise). On one Redis
+    server only: a Cluster client routes by slot and keeps its own path.
+
+    Like the client, it tries once more on a fresh connection when the connection fails: the
+    append script may run twice (it stores nothing that is stored already)."""
+
+    def __init__(self, client: Redis, script: AsyncScript, key: str) -> None:
+        self._client, self._script, self._key = client, script, key
+        self._idle: list[AbstractConnection] = []
+
+    async def __call__(self, args: Sequence[Any]) -> Any:
+        for attempt in (1, 2):
+            conn = self._idle.pop() if self._idle else \
+                self._client.connection_pool.make_connection()
+            try:
+                result = await self._run(conn, args)
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                await conn.disconnect(nowait=True)
+                if attempt == 2:
+                    raise
+                continue
+            except NoScriptError:  # Redis restarted or flushed: the client loads it again
+                self._idle.append(conn)
+                return await self._script(keys=[self._key], args=args)
+            except BaseException:  # a timeout or an error mid-reply: the connection is unsure
+                await conn.disconnect(nowait=True)
+                raise
+            self._idle.append(conn)
+            return result
+        raise AssertionError("unreachable")
+
+    async def _run(self, conn: AbstractConnection, args: Sequence[Any]) -> Any:
+        if not conn.is_connected:
+            await conn.connect()
+        command = conn.pack_command("EVALSHA", self._script.sha, 1, self._key, *args)
+        await conn.send_packed_command(command, check_health=False)
+        return await conn.read_response()
+
+    async def aclose(self) -> None:
+        while self._idle:
+            await self._idle.pop().disconnect()
+
+
 @dataclass(slots=True)
 class _Append:
     """One `append` call waiting for the writer task."""
@@ -419,6 +471,7 @@ class RedisLogStore(Lifecycle):
         self._loop: asyncio.AbstractEventLoop | None = None  # the writer task's
         self._closing = False
         self._scripts: dict[str, Any] = {}
+        self._append_script: DirectScript | None = None
         self._scores_checked = False
 
     async def start(self) -> None:
@@ -428,6 +481,9 @@ class RedisLogStore(Lifecycle):
             self._scripts[name] = self._client.register_script(source)
         self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
         self._scripts["rescore"] = self._client.register_script(_RESCORE_LUA)
+        if isinstance(self._client, Redis):
+            self._append_script = DirectScript(self._client, self._scripts["append"],
+                                               self.keys.records)
         await self.spool.open()
         await self._probe()
         self._closing = False
@@ -450,6 +506,9 @@ class RedisLogStore(Lifecycle):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._replayer
             self._replayer = None
+        if self._append_script is not None:
+            await self._append_script.aclose()
+            self._append_script = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -578,7 +637,10 @@ class RedisLogStore(Lifecycle):
         todo = list(first_of_each.values())
         while todo:
             args = [grouped_writes(self.keys.time, todo), *(doc for doc, _ in todo)]
-            result = await self._scripts["append"](keys=[self.keys.records], args=args)
+            if self._append_script is not None:
+                result = await self._append_script(args)
+            else:
+                result = await self._scripts["append"](keys=[self.keys.records], args=args)
             if isinstance(result, int):
                 return result
             stored = set(result)
