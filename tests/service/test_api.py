@@ -6,8 +6,12 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 import shutil
+import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -321,6 +325,37 @@ async def test_health_readiness_and_metrics(client: TestClient) -> None:
     # the verdict waits to be indexed, unless the idle writer indexed it meanwhile
     assert re.search(r"^meetguard_store_inbox_rows [01]$", text, re.MULTILINE)
     assert ready["store"]["inbox"] == 0
+
+
+async def test_a_log_write_held_up_is_measured_and_logged(
+    make_client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another program holding the SQLite file's write lock holds up the answers: the wait
+    shows in `meetguard_log_write_seconds` and as one warning, and the record is stored."""
+    client = await make_client(tmp_path / "data")
+    await check(client, ["https://zoom.us/j/1"])  # the database exists
+    locked = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        with sqlite3.connect(tmp_path / "data" / "meetguard.sqlite3", isolation_level=None) as db:
+            db.execute("BEGIN IMMEDIATE")
+            locked.set()
+            time.sleep(1.3)
+            db.execute("COMMIT")
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    locked.wait()
+    with caplog.at_level(logging.WARNING, logger="meetguard.service"):
+        held = (await check(client, ["https://zoom.us/j/2"]))["verdicts"][0]
+    holder.join()
+    assert len([r for r in caplog.records if "a log write took" in r.getMessage()]) == 1
+    text = await (await client.get("/metrics")).text()
+    assert re.search(r"^meetguard_log_write_seconds_count 2$", text, re.MULTILINE)
+    total = float(re.search(r"^meetguard_log_write_seconds_sum (\S+)$", text, re.MULTILINE)[1])
+    assert 1.0 <= total < 10
+    page = await (await client.get("/v1/logs", headers=admin_headers())).json()
+    assert held["id"] in {item["id"] for item in page["items"]}
 
 
 def _resolve(schema: Any, document: dict[str, Any]) -> Any:

@@ -32,6 +32,8 @@ from .auth import KeyRing
 from .metrics import Metrics
 
 log = logging.getLogger("meetguard.service")
+SLOW_LOG_WRITE_SECONDS = 1.0
+"""A log write this long is logged (at most once a minute): answers waited for the store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +117,14 @@ class Service:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     callers: dict[tuple[str, str | None, str | None], Any] = field(default_factory=dict)
     """Authenticated callers by their headers (see `middlewares.MAX_KNOWN_CALLERS`)."""
+    slow_writes_quiet_until: float = 0.0
 
     async def log(self, records: list[LogRecord], counted: dict[str, int]) -> None:
         """Store records (durable before return) and add to counters."""
         if records:
+            started = time.perf_counter()
             await self.store.append(records)
+            self._observe_write(time.perf_counter() - started)
         if counted:
             await self.store.count(counted)
         counts: dict[tuple[str, str, str], int] = {}
@@ -129,6 +134,15 @@ class Service:
         for (kind, verdict_class, action), n in counts.items():
             self.metrics.inc("meetguard_verdicts_total",
                              (("kind", kind), ("class", verdict_class), ("action", action)), n)
+
+    def _observe_write(self, seconds: float) -> None:
+        """How long answers waited for their records to be durable: a slow disk, a lock held
+        by another program on the SQLite file, or a slow Redis shows here first."""
+        self.metrics.observe("meetguard_log_write_seconds", (), seconds)
+        if seconds >= SLOW_LOG_WRITE_SECONDS and time.monotonic() >= self.slow_writes_quiet_until:
+            self.slow_writes_quiet_until = time.monotonic() + 60
+            log.warning("a log write took %.2f s: answers waited for the store (its disk, a"
+                        " lock another program holds on the database, or Redis)", seconds)
 
     async def reload(self, *, announce: bool) -> tuple[str, str]:
         previous, new = await self.policies.reload(self.signatures_dir)
@@ -239,6 +253,8 @@ def _describe_metrics(service: Service) -> None:
     m = service.metrics
     m.describe("meetguard_requests_total", "counter", "HTTP requests by route and status.")
     m.describe("meetguard_request_duration_seconds", "histogram", "HTTP request latency.")
+    m.describe("meetguard_log_write_seconds", "histogram",
+               "How long answers waited for their records to be durable in the log.")
     m.describe("meetguard_verdicts_total", "counter", "Verdicts and events logged.")
     m.describe("meetguard_counted_total", "counter", "Verdicts counted but not stored.")
     m.describe("meetguard_scans_total", "counter", "File content scans by outcome.")
