@@ -144,6 +144,11 @@ _RECOUNT_COMMITS = 64
 rows change too) every this many commits: reading it on every commit cost ~3% of a verdict."""
 
 
+BUSY_TIMEOUT_MS = 5000
+"""How long a transaction waits for another connection's write lock (the writer thread only:
+the event loop never waits for one, see `_Writer._begin_inline`)."""
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -170,7 +175,7 @@ def _record_of(row: Sequence[Any]) -> LogRecord:
 def connect_writer(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
     """The writer's connection: WAL, explicit transactions, caches sized for the indexes."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     _switch_to_wal(conn)
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA cache_size = -32768")  # 32 MiB: the hot index pages stay in memory
@@ -547,9 +552,13 @@ class _Writer:
         if self._inline and self._conn is not None and not self.closed:
             appends = [job for job in jobs if job.op is None]
             # Operations, and rounds too big to hold the loop up for, are the thread's.
-            if appends and sum(len(job.records) for job in appends) <= _INLINE_RECORDS:
+            if appends and sum(len(job.records) for job in appends) <= _INLINE_RECORDS \
+                    and self._begin_inline():
                 jobs = [job for job in jobs if job.op is not None]
-                self._commit(appends, inline=True)
+                try:
+                    self._commit(appends, inline=True, begun=True)
+                finally:
+                    self._lock.release()
         if jobs:
             self._queue.put(jobs)
 
@@ -608,14 +617,35 @@ class _Writer:
             batch += jobs
         return batch
 
-    def _commit(self, batch: list[_Job], *, inline: bool = False) -> None:
+    def _begin_inline(self) -> bool:
+        """Take the connection and the database's write lock at once, holding the lock, or
+        take nothing and say so: the event loop must not wait for the thread's transaction,
+        nor for another program's write transaction on the file (the thread then commits the
+        records, waiting up to the busy timeout off the loop)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        assert self._conn is not None
+        try:
+            self._conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except sqlite3.Error:
+            self._lock.release()
+            return False
+        return True
+
+    def _commit(self, batch: list[_Job], *, inline: bool = False, begun: bool = False) -> None:
         """Run the batch in one transaction (records of every job inserted together); if it
-        fails, run each job alone. `inline`: called on the jobs' event loop."""
+        fails, run each job alone. `inline`: called on the jobs' event loop; `begun`: the
+        transaction is open already (`_begin_inline`)."""
         assert self._conn is not None
         crowded = False
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                if not begun:
+                    self._conn.execute("BEGIN IMMEDIATE")
                 if records := [r for job in batch for r in job.records]:
                     self.inbox += insert_records(self._conn, records)
                     self._backlog = True
@@ -716,7 +746,7 @@ class _Checkpointer:
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             while True:
                 self._wake.wait()
                 self._wake.clear()  # before the pause: a commit or stop meanwhile sets it again
@@ -748,7 +778,7 @@ class _Readers:
     def open(self) -> None:
         for _ in range(self._size):
             conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA cache_size = -16384")
             self._all.append(conn)
             self._pool.put(conn)
