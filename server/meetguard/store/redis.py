@@ -377,7 +377,7 @@ class DirectScript:
     /s, median of 7 pairs, +2% to +21%; batches of 100 unchanged within noise). On one Redis
     server only: a Cluster client routes by slot and keeps its own path.
 
-    Like the client, it tries once more on a fresh connection when the connection fails: the
+    Like the client, it tries once more on a new connection when the connection fails: the
     append script may run twice (it stores nothing that is stored already)."""
 
     def __init__(self, client: Redis, script: AsyncScript, key: str) -> None:
@@ -392,6 +392,7 @@ class DirectScript:
                 result = await self._run(conn, args)
             except (RedisConnectionError, RedisTimeoutError, OSError):
                 await conn.disconnect(nowait=True)
+                await self.aclose()  # the others are as stale (a restarted Redis): retry anew
                 if attempt == 2:
                     raise
                 continue
