@@ -24,6 +24,7 @@ class x action x platform x context x event), `code_counters` (hour x reason cod
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -632,6 +633,9 @@ class _Writer:
             finally:
                 self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                if self._conn.in_transaction:  # (the timeout not restored: never seen)
+                    self._conn.execute("ROLLBACK")
             self._lock.release()
             return False
         return True
