@@ -126,12 +126,10 @@ async def test_a_full_chunk_goes_out_while_another_call_is_in_redis(
                           prefix=prefix(), timeout=5.0)  # fmt: skip
     admin = Redis.from_url(redis_own_server.url, decode_responses=True)
 
-    async def calls_held_in_redis() -> int:
-        clients = await admin.client_list()
-        return sum(1 for c in clients if "b" in c["flags"] and c["cmd"] == "evalsha")
-
     async def held(n: int) -> bool:
-        return await calls_held_in_redis() == n
+        """Whether exactly `n` append calls are held in Redis."""
+        clients = await admin.client_list()
+        return sum(1 for c in clients if "b" in c["flags"] and c["cmd"] == "evalsha") == n
 
     await store.start()
     try:
@@ -141,7 +139,7 @@ async def test_a_full_chunk_goes_out_while_another_call_is_in_redis(
         await eventually(lambda: held(1))
         partial = asyncio.create_task(store.append(records(5)))
         await asyncio.sleep(0.2)
-        assert await calls_held_in_redis() == 1
+        assert await held(1)
         full = asyncio.create_task(store.append(records(200)))
         await eventually(lambda: held(2))
         assert not (first.done() or partial.done() or full.done())

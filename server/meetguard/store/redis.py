@@ -369,42 +369,45 @@ def grouped_writes(time_key: str, chunk: Sequence[tuple[bytes, list[Any]]]) -> b
                          list(expires.items())])
 
 
+_CONNECTION_FAILED = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
 class DirectScript:
     """A script called with one key over connections of its own: the append script, called
     for every batch of records. The client's layers around each command (pool bookkeeping, a
     retry wrapper, observability hooks) cost ~50 us of CPU per call, and single-URL requests
     share a call among a few (A/B in turns with the client's path, 16 connections: +9% requests
-    /s, median of 7 pairs, +2% to +21%; batches of 100 unchanged within noise). On one Redis
-    server only: a Cluster client routes by slot and keeps its own path.
+    /s, median of 7 pairs, +2% to +21%; batches of 100 unchanged within noise). A Cluster
+    client, which routes by slot, is called as is.
 
     Like the client, it tries once more on a new connection when the connection fails: the
     append script may run twice (it stores nothing that is stored already)."""
 
-    def __init__(self, client: Redis, script: AsyncScript, key: str) -> None:
+    def __init__(self, client: Client, script: AsyncScript, key: str) -> None:
         self._client, self._script, self._key = client, script, key
         self._idle: list[AbstractConnection] = []
 
     async def __call__(self, args: Sequence[Any]) -> Any:
-        for attempt in (1, 2):
-            conn = self._idle.pop() if self._idle else \
-                self._client.connection_pool.make_connection()
-            try:
-                result = await self._run(conn, args)
-            except (RedisConnectionError, RedisTimeoutError, OSError):
-                await conn.disconnect(nowait=True)
-                await self.aclose()  # the others are as stale (a restarted Redis): retry anew
-                if attempt == 2:
-                    raise
-                continue
-            except NoScriptError:  # Redis restarted or flushed: the client loads it again
-                self._idle.append(conn)
-                return await self._script(keys=[self._key], args=args)
-            except BaseException:  # a timeout or an error mid-reply: the connection is unsure
-                await conn.disconnect(nowait=True)
-                raise
+        if not isinstance(self._client, Redis):
+            return await self._script(keys=[self._key], args=args)
+        try:
+            return await self._call_once(self._client, args)
+        except _CONNECTION_FAILED:
+            await self.aclose()  # the others are as stale (a restarted Redis): a new one
+            return await self._call_once(self._client, args)
+
+    async def _call_once(self, client: Redis, args: Sequence[Any]) -> Any:
+        conn = self._idle.pop() if self._idle else client.connection_pool.make_connection()
+        try:
+            result = await self._run(conn, args)
+        except NoScriptError:  # Redis restarted or flushed: the client loads it again
             self._idle.append(conn)
-            return result
-        raise AssertionError("unreachable")
+            return await self._script(keys=[self._key], args=args)
+        except BaseException:  # a failure, a timeout, an error mid-reply: the link is unsure
+            await conn.disconnect(nowait=True)
+            raise
+        self._idle.append(conn)
+        return result
 
     async def _run(self, conn: AbstractConnection, args: Sequence[Any]) -> Any:
         if not conn.is_connected:
@@ -472,7 +475,7 @@ class RedisLogStore(Lifecycle):
         self._loop: asyncio.AbstractEventLoop | None = None  # the writer task's
         self._closing = False
         self._scripts: dict[str, Any] = {}
-        self._append_script: DirectScript | None = None
+        self._append_script: DirectScript | None = None  # (from start)
         self._scores_checked = False
 
     async def start(self) -> None:
@@ -482,16 +485,16 @@ class RedisLogStore(Lifecycle):
             self._scripts[name] = self._client.register_script(source)
         self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
         self._scripts["rescore"] = self._client.register_script(_RESCORE_LUA)
-        if isinstance(self._client, Redis):
-            self._append_script = DirectScript(self._client, self._scripts["append"],
-                                               self.keys.records)
+        self._append_script = DirectScript(self._client, self._scripts["append"],
+                                           self.keys.records)
         await self.spool.open()
         await self._probe()
         self._closing = False
         self._loop = asyncio.get_running_loop()
         self._writers = [
-            asyncio.create_task(self._write_loop(), name="meetguard-redis-writer"),
-            asyncio.create_task(self._overflow_loop(), name="meetguard-redis-overflow-writer"),
+            asyncio.create_task(self._write_loop(self._wakeup, 1), name="meetguard-redis-writer"),
+            asyncio.create_task(self._write_loop(self._overflow, _APPEND_CHUNK),
+                                name="meetguard-redis-overflow-writer"),
         ]
         self._replayer = asyncio.create_task(self._replay_loop(), name="meetguard-spool-replay")
 
@@ -550,31 +553,24 @@ class RedisLogStore(Lifecycle):
             self._overflow.set()
         await future
 
-    async def _write_loop(self) -> None:
-        """Take every waiting append (up to a chunk), write them in one script call, repeat.
+    async def _write_loop(self, wakeup: asyncio.Event, at_least: int) -> None:
+        """Whenever `wakeup` is set: while `at_least` records wait, take them (up to a chunk)
+        and write them in one script call.
 
-        It does not wait for the loop to run dry first, as the SQLite writer does: each call
-        is a round trip, and starting it later left the service waiting on Redis (wrk: 8.5k
-        -> 7.7k requests/s at 16 connections)."""
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending:
-                await self._flush(self._take_chunk())
-            if self._closing:
-                return
+        The first writer (`at_least` 1) does not wait for the loop to run dry first, as the
+        SQLite writer does: each call is a round trip, and starting it later left the service
+        waiting on Redis (wrk: 8.5k -> 7.7k requests/s at 16 connections).
 
-    async def _overflow_loop(self) -> None:
-        """A second call in flight, for full chunks only: while one call runs in Redis the
-        next is already on its way, so neither side waits for the other (batches of 100 at
-        16 connections, six A/B pairs in turns: +13% to +64%, e.g. 31.4k -> 37.5k URLs/s,
-        both cores busier: service 67 -> 69-83%, Redis 57 -> 64-70%). A partial chunk
-        waits for the first writer: a second writer taking those made calls smaller and the
-        service slower on single URLs (7.2k -> 5.0k requests/s)."""
+        The second (`at_least` a full chunk) puts a second call in flight: while one call
+        runs in Redis the next is already on its way, so neither side waits for the other
+        (batches of 100 at 16 connections, six A/B pairs in turns: +13% to +64%, e.g. 31.4k
+        -> 37.5k URLs/s; service 67 -> 69-83% busy, Redis 57 -> 64-70%). A partial chunk is
+        left to the first: a second writer taking those made calls smaller and the service
+        slower on single URLs (7.2k -> 5.0k requests/s)."""
         while True:
-            await self._overflow.wait()
-            self._overflow.clear()
-            while self._pending_records >= _APPEND_CHUNK:
+            await wakeup.wait()
+            wakeup.clear()
+            while self._pending_records >= at_least:
                 await self._flush(self._take_chunk())
             if self._closing:
                 return
@@ -638,10 +634,8 @@ class RedisLogStore(Lifecycle):
         todo = list(first_of_each.values())
         while todo:
             args = [grouped_writes(self.keys.time, todo), *(doc for doc, _ in todo)]
-            if self._append_script is not None:
-                result = await self._append_script(args)
-            else:
-                result = await self._scripts["append"](keys=[self.keys.records], args=args)
+            assert self._append_script is not None
+            result = await self._append_script(args)
             if isinstance(result, int):
                 return result
             stored = set(result)

@@ -147,7 +147,7 @@ rows change too) every this many commits: reading it on every commit cost ~3% of
 
 BUSY_TIMEOUT_MS = 5000
 """How long a transaction waits for another connection's write lock (the writer thread only:
-the event loop never waits for one, see `_Writer._begin_inline`)."""
+the event loop never waits for one, see `_Writer._commit_inline`)."""
 
 
 def _dumps(value: Any) -> str:
@@ -554,12 +554,8 @@ class _Writer:
             appends = [job for job in jobs if job.op is None]
             # Operations, and rounds too big to hold the loop up for, are the thread's.
             if appends and sum(len(job.records) for job in appends) <= _INLINE_RECORDS \
-                    and self._begin_inline():
+                    and self._commit_inline(appends):
                 jobs = [job for job in jobs if job.op is not None]
-                try:
-                    self._commit(appends, inline=True, begun=True)
-                finally:
-                    self._lock.release()
         if jobs:
             self._queue.put(jobs)
 
@@ -618,13 +614,23 @@ class _Writer:
             batch += jobs
         return batch
 
-    def _begin_inline(self) -> bool:
-        """Take the connection and the database's write lock at once, holding the lock, or
-        take nothing and say so: the event loop must not wait for the thread's transaction,
-        nor for another program's write transaction on the file (the thread then commits the
-        records, waiting up to the busy timeout off the loop)."""
+    def _commit_inline(self, batch: list[_Job]) -> bool:
+        """`_commit` on the event loop, if the connection and the database's write lock are
+        free at once; else False, having done nothing: the loop must not wait for the
+        thread's transaction, nor for another program's write transaction on the file (the
+        thread then commits the records, waiting up to the busy timeout off the loop)."""
         if not self._lock.acquire(blocking=False):
             return False
+        try:
+            if not self._begin_now():
+                return False
+            self._commit(batch, inline=True, begun=True)
+            return True
+        finally:
+            self._lock.release()
+
+    def _begin_now(self) -> bool:
+        """BEGIN IMMEDIATE without waiting for another connection's write lock."""
         assert self._conn is not None
         try:
             self._conn.execute("PRAGMA busy_timeout = 0")
@@ -636,14 +642,13 @@ class _Writer:
             with contextlib.suppress(sqlite3.Error):
                 if self._conn.in_transaction:  # (the timeout not restored: never seen)
                     self._conn.execute("ROLLBACK")
-            self._lock.release()
             return False
         return True
 
     def _commit(self, batch: list[_Job], *, inline: bool = False, begun: bool = False) -> None:
         """Run the batch in one transaction (records of every job inserted together); if it
         fails, run each job alone. `inline`: called on the jobs' event loop; `begun`: the
-        transaction is open already (`_begin_inline`)."""
+        transaction is open already (`_commit_inline`)."""
         assert self._conn is not None
         crowded = False
         with self._lock:
