@@ -180,6 +180,32 @@ async def test_appends_go_on_after_a_script_flush_and_a_killed_connection(
         await store.close()
 
 
+async def test_an_error_reply_spools_the_records_then_they_are_stored_once(
+    redis_own_server: RedisServer, tmp_path: Path
+) -> None:
+    """Redis answering the append with an error (here out of memory) is a Redis that cannot
+    take records: they wait in the spool, and are stored once when it can again."""
+    store = RedisLogStore(redis_own_server.url, spool_path=tmp_path / "s.jsonl",
+                          prefix=prefix(), retry_interval=0.05)  # fmt: skip
+    admin = Redis.from_url(redis_own_server.url, decode_responses=True)
+    await store.start()
+    try:
+        await store.append(records(2))
+        await admin.config_set("maxmemory", "1")  # with noeviction: every write is refused
+        refused = records(3)
+        await store.append(refused)  # answered: the records are in the spool
+        assert store.health()["redis"] == "down" and store.spool.size() > 0
+        await admin.config_set("maxmemory", "0")
+        await eventually(lambda: store.spool.size() == 0)
+        await store.append(records(4))
+        assert await admin.hlen(store.keys.records) == 2 + 3 + 4
+        assert {r.id for r in refused} <= set(await admin.hkeys(store.keys.records))
+    finally:
+        await admin.config_set("maxmemory", "0")
+        await admin.aclose()
+        await store.close()
+
+
 async def test_started_while_redis_is_down_then_catches_up(
     redis_own_server: RedisServer, tmp_path: Path
 ) -> None:
