@@ -1,0 +1,221 @@
+"""Instructions per request under callgrind: the single-URL ratio, free of the machine's noise.
+
+    python3 bench/bench_instructions.py [--requests 2000] [--connections 16] [--stores sqlite,redis]
+
+`bench_http.py` measures throughput in wall-clock time, and on a shared virtual machine the
+same figure drifts 20-40% within a minute (the reference alone: 49-78 us of CPU per request
+minutes apart), so a change worth 5% cannot be seen there. Here each server runs under
+valgrind's callgrind, which counts the instructions the process executes: the same code and
+load give the same count to a fraction of a percent, whatever else the machine does.
+
+Each server (the reference of `bench_http.py`, then `meetguard serve` with SQLite and with
+Redis) gets every URL of a pool once (each verdict cached, as in mail), then exactly
+`--requests` single-URL requests at `--connections`, counted: instructions per request and
+the reference's count over the service's, the ratio the throughput goal is about (>= 50%).
+
+What it does not see: time in the kernel (socket calls, fsync), and cache misses (the
+service's working set is far larger than the reference's, so its wall-clock ratio runs a few
+points under this one). It bounds the ratio from above; `bench_http.py` gives the real one.
+Under callgrind the service is ~50x slower while the load generator is not, so more requests
+wait per log write than at full speed: the Redis line prints how many records each append
+call carried (at full speed, 16 connections: ~7.5).
+
+The load is sent like wrk's: one write per request on keep-alive connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_http import (  # noqa: E402  (bench/ is not a package)
+    ADMIN_TOKEN,
+    CLIENT_KEY,
+    free_port,
+    redis_server,
+    url_pool,
+)
+
+STARTUP_SECONDS = 300  # policy loading runs ~50x slower under callgrind
+
+
+@dataclass
+class Count:
+    name: str
+    per_request: float
+    records_per_call: float | None = None
+
+
+def request_bytes(url: str, port: int) -> bytes:
+    body = json.dumps({"urls": [url], "context": "click"}, ensure_ascii=False).encode()
+    head = (f"POST /v1/links/check HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nAuthorization: Bearer {CLIENT_KEY}\r\n"
+            f"X-MeetGuard-Install: bench\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode() + body
+
+
+async def send_all(port: int, requests: list[bytes], connections: int) -> None:
+    """Every request once, over `connections` keep-alive connections; each must answer 200."""
+    queue = iter(requests)
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for request in queue:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head.startswith(b"HTTP/1.1 200"):
+                    raise RuntimeError(f"answered {head[:60]!r}")
+                length = re.search(rb"(?i)content-length:\s*(\d+)", head)
+                await reader.readexactly(int(length.group(1)) if length else 0)
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
+
+
+@contextlib.contextmanager
+def under_callgrind(name: str, command: list[str], port: int, work: Path,
+                    env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """A server under callgrind with instrumentation off until asked (start-up not counted)."""
+    out = work / f"{name}.callgrind"
+    log = (work / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+         *command], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=ROOT,
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start: {(work / f'{name}.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield process, out
+    finally:
+        process.terminate()
+        process.wait(timeout=120)
+        log.close()
+
+
+def control(process: subprocess.Popen, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(process.pid)], check=True,
+                   capture_output=True)
+
+
+def dumped_total(out: Path, since: float) -> int:
+    """The instruction total of the dump written after `since` (callgrind numbers its parts)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for part in sorted(out.parent.glob(out.name + ".*")):
+            if part.stat().st_mtime >= since:
+                match = re.search(r"^totals:\s+(\d+)", part.read_text(errors="replace"), re.M)
+                if match:
+                    return int(match.group(1))
+        time.sleep(0.5)
+    raise RuntimeError(f"no callgrind dump of {out.name} appeared")
+
+
+def evalsha_calls(redis_url: str | None) -> int:
+    if redis_url is None:
+        return 0
+    import redis
+
+    with contextlib.closing(redis.Redis.from_url(redis_url)) as client:
+        return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+def count(name: str, command: list[str], env: dict[str, str], port: int, urls: list[str],
+          args: argparse.Namespace, work: Path, redis_url: str | None = None) -> Count:
+    warm = [request_bytes(u, port) for u in urls]
+    measured = [warm[i % len(warm)] for i in range(args.requests)]
+    with under_callgrind(name, command, port, work, env) as (process, out):
+        asyncio.run(send_all(port, warm, args.connections))  # every verdict cached
+        control(process, "--instr=on")
+        calls = evalsha_calls(redis_url)
+        asyncio.run(send_all(port, measured, args.connections))
+        calls = evalsha_calls(redis_url) - calls
+        control(process, "--instr=off")
+        since = time.time() - 1
+        control(process, "--dump")
+        total = dumped_total(out, since)
+    result = Count(name, total / args.requests,
+                   args.requests / calls if redis_url and calls else None)
+    extra = f"  ({result.records_per_call:.1f} records per append call)" \
+        if result.records_per_call else ""
+    print(f"  {name:16} {result.per_request:11,.0f} instructions per request{extra}", flush=True)
+    return result
+
+
+def meetguard_command(port: int, data: Path) -> list[str]:
+    return [sys.executable, "-m", "meetguard.cli", "serve", "--port", str(port),
+            "--data-dir", str(data)]
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    urls = url_pool(args.pool, hosts=3000, seed=7)
+    print(f"== callgrind: {args.requests} single-URL requests at {args.connections} "
+          f"connections, after a pool of {args.pool} URLs once", flush=True)
+    port = free_port()
+    reference = count("reference", [sys.executable, str(ROOT / "bench" / "bench_http.py"),
+                                    "--serve-reference", str(port)], {}, port, urls, args, work)
+    env = {"MEETGUARD_CLIENT_KEYS": f"bench:{CLIENT_KEY}",
+           "MEETGUARD_ADMIN_TOKENS": f"bench:{ADMIN_TOKEN}",
+           "MEETGUARD_RATE_LIMIT_PER_MINUTE": "10000000", "MEETGUARD_LOG_LEVEL": "warning"}
+    results = []
+    for store in args.stores:
+        port = free_port()
+        data = work / f"data-{store}"
+        with contextlib.ExitStack() as stack:
+            redis_url = stack.enter_context(redis_server(work)).url if store == "redis" else None
+            store_env = {**env, **({"MEETGUARD_REDIS_URL": redis_url} if redis_url else {})}
+            results.append(count(f"meetguard-{store}", meetguard_command(port, data), store_env,
+                                 port, urls, args, work, redis_url))
+    print()
+    for result in results:
+        ratio = reference.per_request / result.per_request
+        print(f"{result.name:16} {ratio:6.1%}  (instructions per request: reference"
+              f" {reference.per_request:,.0f} / service {result.per_request:,.0f};"
+              f" the throughput goal: >= 50%)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests counted")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--pool", type=int, default=2000, help="distinct URLs (warmed first)")
+    parser.add_argument("--stores", type=lambda s: s.split(","), default=["sqlite", "redis"])
+    parser.add_argument("--keep", type=Path, help="work directory to keep (dumps, logs)")
+    args = parser.parse_args()
+    for tool in ("valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench_instructions: `{tool}` is missing (scripts/bench installs it)")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="meetguard-bench-instructions-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        run(args, work)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
