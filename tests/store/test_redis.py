@@ -116,12 +116,12 @@ async def test_close_writes_the_whole_backlog_to_redis(
     assert store.spool.size() == 0
 
 
-async def test_a_full_chunk_goes_out_while_another_call_is_in_redis(
+async def test_a_second_call_goes_out_while_another_is_in_redis_and_no_third(
     redis_own_server: RedisServer, tmp_path: Path
 ) -> None:
-    """While one append call is held in Redis, a full chunk waiting goes out on a second
-    call (batches then keep both the service and Redis busy); a partial one waits, so single
-    records are not split into smaller calls. Every record is then stored once."""
+    """While one append call is held in Redis, the next append goes out on a second call,
+    whatever its size (the service does not wait on Redis with records in hand); a third waits
+    for one of the two. Every record is then stored once."""
     store = RedisLogStore(redis_own_server.url, spool_path=tmp_path / "s.jsonl",
                           prefix=prefix(), timeout=5.0)  # fmt: skip
     admin = Redis.from_url(redis_own_server.url, decode_responses=True)
@@ -137,14 +137,14 @@ async def test_a_full_chunk_goes_out_while_another_call_is_in_redis(
         await admin.client_pause(10_000, all=False)  # holds every write
         first = asyncio.create_task(store.append(records(1)))
         await eventually(lambda: held(1))
-        partial = asyncio.create_task(store.append(records(5)))
-        await asyncio.sleep(0.2)
-        assert await held(1)
-        full = asyncio.create_task(store.append(records(200)))
+        second = asyncio.create_task(store.append(records(5)))
         await eventually(lambda: held(2))
-        assert not (first.done() or partial.done() or full.done())
+        third = asyncio.create_task(store.append(records(200)))
+        await asyncio.sleep(0.2)
+        assert await held(2)
+        assert not (first.done() or second.done() or third.done())
         await admin.client_unpause()
-        await asyncio.gather(first, partial, full)
+        await asyncio.gather(first, second, third)
         assert await admin.hlen(store.keys.records) == 1 + 1 + 5 + 200
         assert store.spool.size() == 0
     finally:

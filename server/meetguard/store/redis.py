@@ -184,6 +184,20 @@ def is_indexed(field: str, value: str | None) -> bool:
     """
     return field in _INDEXED and value is not None and _UNINDEXED_VALUES.get(field) != value
 _APPEND_CHUNK = 200  # records per script call: keeps each call short for other clients
+_WRITERS = 2
+"""Append calls in flight at once. A writer does not wait for the event loop to run dry
+first, as the SQLite writer does: each call is a round trip, and starting it later left the
+service waiting on Redis (wrk: 8.5k -> 7.7k requests/s at 16 connections). While one call
+runs in Redis, the next is on its way, so neither side waits for the other:
+- batches of 100 at 16 connections, a second writer taking full chunks (six A/B pairs in
+  turns): +13% to +64% URLs/s, e.g. 31.4k -> 37.5k;
+- single URLs at 16 connections, the second writer taking any chunk once calls were lean
+  (`DirectScript`; six rounds in turns): 5.7k -> 6.2k requests/s (5 rounds of 6 ahead), the
+  event loop idle (waiting on Redis) half as often (0.06 -> 0.035 times per request);
+  batches unchanged within noise (35.2k / 33.1k URLs/s). Redis's time per URL +8% (51.8 ->
+  56.2 us): calls carry fewer records (callgrind: 6.2 -> 5.6 per call; the service +1%
+  instructions per request).
+A third writer was no better than two (single URLs and batches)."""
 _PURGE_CHUNK = 500
 _SPOOL_MARKER_TTL = 30 * DAY
 _PROBE_INTERVAL = 60.0  # seconds between persistence checks while Redis is up
@@ -515,7 +529,6 @@ class RedisLogStore(Lifecycle):
         self._pending: deque[_Append] = deque()
         self._pending_records = 0
         self._wakeup = asyncio.Event()  # an append waits
-        self._overflow = asyncio.Event()  # a full chunk waits
         self._loop: asyncio.AbstractEventLoop | None = None  # the writer task's
         self._closing = False
         self._scripts: dict[str, Any] = {}
@@ -535,18 +548,14 @@ class RedisLogStore(Lifecycle):
         await self._probe()
         self._closing = False
         self._loop = asyncio.get_running_loop()
-        self._writers = [
-            asyncio.create_task(self._write_loop(self._wakeup, 1), name="meetguard-redis-writer"),
-            asyncio.create_task(self._write_loop(self._overflow, _APPEND_CHUNK),
-                                name="meetguard-redis-overflow-writer"),
-        ]
+        self._writers = [asyncio.create_task(self._write_loop(), name=f"meetguard-redis-writer-{i}")
+                         for i in range(_WRITERS)]
         self._replayer = asyncio.create_task(self._replay_loop(), name="meetguard-spool-replay")
 
     async def close(self) -> None:
         """Write what is queued, stop the tasks, close the client (the spool stays for later)."""
         self._closing = True
         self._wakeup.set()
-        self._overflow.set()
         await asyncio.gather(*self._writers)
         self._writers = []
         if self._replayer is not None:
@@ -593,31 +602,18 @@ class RedisLogStore(Lifecycle):
         self._pending.append(_Append(records, encoded, future))
         self._pending_records += len(records)
         self._wakeup.set()
-        if self._pending_records >= _APPEND_CHUNK:
-            self._overflow.set()
         await future
 
-    async def _write_loop(self, wakeup: asyncio.Event, at_least: int) -> None:
-        """Whenever `wakeup` is set: while `at_least` records wait, take them (up to a chunk)
-        and write them in one script call.
-
-        The first writer (`at_least` 1) does not wait for the loop to run dry first, as the
-        SQLite writer does: each call is a round trip, and starting it later left the service
-        waiting on Redis (wrk: 8.5k -> 7.7k requests/s at 16 connections).
-
-        The second (`at_least` a full chunk) puts a second call in flight: while one call
-        runs in Redis the next is already on its way, so neither side waits for the other
-        (batches of 100 at 16 connections, six A/B pairs in turns: +13% to +64%, e.g. 31.4k
-        -> 37.5k URLs/s; service 67 -> 69-83% busy, Redis 57 -> 64-70%). A partial chunk is
-        left to the first: a second writer taking those made calls smaller and the service
-        slower on single URLs (7.2k -> 5.0k requests/s)."""
+    async def _write_loop(self) -> None:
+        """One of `_WRITERS` tasks: whenever an append waits, take what waits (up to a chunk)
+        and write it in one script call; then again, until nothing waits."""
         while True:
-            await wakeup.wait()
-            wakeup.clear()
-            while self._pending_records >= at_least:
+            while self._pending_records:
                 await self._flush(self._take_chunk())
-            if self._closing:
+            if self._closing:  # (checked before waiting: a writer may start after close)
                 return
+            await self._wakeup.wait()
+            self._wakeup.clear()
 
     def _take_chunk(self) -> list[_Append]:
         jobs = [self._pending.popleft()]
