@@ -197,7 +197,7 @@ runs in Redis, the next is on its way, so neither side waits for the other:
   batches unchanged within noise (35.2k / 33.1k URLs/s). Redis's time per URL +8% (51.8 ->
   56.2 us): calls carry fewer records (callgrind: 6.2 -> 5.6 per call; the service +1%
   instructions per request).
-A third writer was no better than two (single URLs and batches)."""
+A third call in flight (for full chunks) was no better than two."""
 _PURGE_CHUNK = 500
 _SPOOL_MARKER_TTL = 30 * DAY
 _PROBE_INTERVAL = 60.0  # seconds between persistence checks while Redis is up
