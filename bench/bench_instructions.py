@@ -5,20 +5,24 @@
 `bench_http.py` measures throughput in wall-clock time, and on a shared virtual machine the
 same figure drifts 20-40% within a minute (the reference alone: 49-78 us of CPU per request
 minutes apart), so a change worth 5% cannot be seen there. Here each server runs under
-valgrind's callgrind, which counts the instructions the process executes: the same code and
-load give the same count to a fraction of a percent, whatever else the machine does.
+valgrind's callgrind, which counts the instructions the process executes: repeat runs of the
+same code agree within ~2%, whatever else the machine does (not exactly: how many records
+share one SQLite commit or one Redis call depends on when the requests arrive).
 
 Each server (the reference of `bench_http.py`, then `meetguard serve` with SQLite and with
 Redis) gets every URL of a pool once (each verdict cached, as in mail), then exactly
 `--requests` single-URL requests at `--connections`, counted: instructions per request and
 the reference's count over the service's, the ratio the throughput goal is about (>= 50%).
 
-What it does not see: time in the kernel (socket calls, fsync), and cache misses (the
-service's working set is far larger than the reference's, so its wall-clock ratio runs a few
-points under this one). It bounds the ratio from above; `bench_http.py` gives the real one.
-Under callgrind the service is ~50x slower while the load generator is not, so more requests
-wait per log write than at full speed: the Redis line prints how many records each append
-call carried (at full speed, 16 connections: ~7.5).
+What it does not see: time in the kernel (socket calls, fsync), cache misses (the service's
+working set is far larger than the reference's), and waiting (the event loop asleep while
+Redis answers). So the wall-clock ratio runs below this one, and a change can win here and
+lose there or the other way round: a second Redis call in flight for any chunk cost +2.6%
+instructions here and gained ~10% requests/s in wrk (the loop slept half as often). This is
+an upper estimate of the ratio; `bench_http.py` gives the real one. Under callgrind the
+service is ~50x slower while the load generator is not, so the number of records per log
+write differs from full speed: the Redis line prints how many each append call carried (at
+full speed, 16 connections: ~5.2).
 
 The load is sent like wrk's: one write per request on keep-alive connections.
 """
