@@ -510,17 +510,28 @@ def main() -> None:
     if args.serve_reference:
         serve_reference(args.serve_reference)
         return
-    for tool in ("wrk", "taskset"):
-        if shutil.which(tool) is None:
-            sys.exit(f"bench_http: `{tool}` is missing (scripts/bench installs it)")
+    require_tools("bench_http", ("wrk", "taskset"))
     if (os.cpu_count() or 1) < 2:
         print("bench_http: fewer than 2 cores: server and load share one", file=sys.stderr)
-    work = args.keep or Path(tempfile.mkdtemp(prefix="meetguard-bench-http-"))
+    with work_directory(args.keep, "meetguard-bench-http-") as work:
+        run(work, args)
+
+
+def require_tools(bench: str, tools: tuple[str, ...]) -> None:
+    for tool in tools:
+        if shutil.which(tool) is None:
+            sys.exit(f"{bench}: `{tool}` is missing (scripts/bench installs it)")
+
+
+@contextlib.contextmanager
+def work_directory(keep: Path | None, prefix: str) -> Iterator[Path]:
+    """`keep` (created if need be and kept), or a temporary directory removed afterwards."""
+    work = keep or Path(tempfile.mkdtemp(prefix=prefix))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        run(work, args)
+        yield work
     finally:
-        if args.keep is None:
+        if keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
 

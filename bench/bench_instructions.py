@@ -35,10 +35,8 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -52,7 +50,9 @@ from bench_http import (  # noqa: E402  (bench/ is not a package)
     CLIENT_KEY,
     free_port,
     redis_server,
+    require_tools,
     url_pool,
+    work_directory,
 )
 
 STARTUP_SECONDS = 300  # policy loading runs ~50x slower under callgrind
@@ -209,16 +209,9 @@ def main() -> None:
     parser.add_argument("--stores", type=lambda s: s.split(","), default=["sqlite", "redis"])
     parser.add_argument("--keep", type=Path, help="work directory to keep (dumps, logs)")
     args = parser.parse_args()
-    for tool in ("valgrind", "callgrind_control"):
-        if shutil.which(tool) is None:
-            sys.exit(f"bench_instructions: `{tool}` is missing (scripts/bench installs it)")
-    work = args.keep or Path(tempfile.mkdtemp(prefix="meetguard-bench-instructions-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    require_tools("bench_instructions", ("valgrind", "callgrind_control"))
+    with work_directory(args.keep, "meetguard-bench-instructions-") as work:
         run(args, work)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
