@@ -350,6 +350,22 @@ async def test_shared_tokens_never_let_more_than_the_limit_through(
     assert allowed[: 40 - 40 // 8] == [True] * (40 - 40 // 8)
 
 
+async def test_requests_asking_at_once_keep_every_token_granted(
+    two_states: tuple[RedisState, RedisState],
+) -> None:
+    """A client with a few requests in flight (an extension checking a message's links) gets
+    its whole limit: each request that asked Redis got a grant, and every token granted is
+    counted there, so none may be dropped here."""
+    a, _ = two_states
+    allowed = 0
+    for _ in range(40):
+        burst = await asyncio.gather(*(a.rate_limit("pc-1", 80, 3600) for _ in range(4)))
+        allowed += sum(burst)
+        if not all(burst):
+            break
+    assert allowed == 80
+
+
 async def test_reload_message_reaches_every_instance(
     two_states: tuple[RedisState, RedisState],
 ) -> None:

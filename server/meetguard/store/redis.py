@@ -1089,10 +1089,19 @@ class RedisState(Lifecycle):
             log.warning("rate limit unavailable, allowing: %r", exc)
             return True
         if granted > 1:
-            if len(self._leases) >= _RATE_LEASES_MAX:
-                self._leases.clear()
-            self._leases[client] = (window, granted - 1)
+            self._lease(client, window, granted - 1)
         return granted > 0
+
+    def _lease(self, client: str, window: int, tokens: int) -> None:
+        """Keep `tokens` in hand, with those this window's earlier grants left: requests that
+        asked at once each got a grant, and every granted token is counted in Redis (one kept
+        over another cost a client with 4 requests in flight over 40% of its limit)."""
+        held = self._leases.get(client)
+        if held is not None and held[0] == window:
+            tokens += held[1]
+        elif len(self._leases) >= _RATE_LEASES_MAX:
+            self._leases.clear()
+        self._leases[client] = (window, tokens)
 
     def rate_limit_nowait(self, client: str, limit: int, window_s: float) -> bool | None:
         """True when a token granted earlier in this window is in hand (spent); else None."""
