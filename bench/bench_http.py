@@ -54,7 +54,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,18 +209,21 @@ def run_wrk(url: str, script: Path, connections: int, seconds: float) -> str:
 
 
 class Server:
-    """A server process pinned to SERVER_CORE, stopped with SIGTERM (kill -9 if it hangs)."""
+    """A server process pinned to SERVER_CORE, stopped with SIGTERM (kill -9 if it hangs).
+    `wrapper` runs it under another program (callgrind: `bench_instructions.py`), which may
+    take `start_seconds` to answer."""
 
     def __init__(self, name: str, command: list[str], port: int, log: Path,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, wrapper: Sequence[str] = (),
+                 start_seconds: float = 30) -> None:
         self.name, self.port, self.log = name, port, log
         self.url = f"http://127.0.0.1:{port}"
         with log.open("ab") as out:
-            self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *command],
+            self.process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *wrapper, *command],
                                             stdout=out, stderr=subprocess.STDOUT,
                                             env={**os.environ, **(env or {})}, cwd=ROOT,
                                             start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + start_seconds
         while True:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
@@ -255,14 +258,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def reference_server(work: Path) -> Server:
+def reference_server(work: Path, **options: Any) -> Server:
+    """The reference; `options` go to `Server` (wrapper, start_seconds)."""
     port = free_port()
     return Server("reference", [sys.executable, __file__, "--serve-reference", str(port)], port,
-                  work / "reference.log")
+                  work / "reference.log", **options)
 
 
 def meetguard_server(work: Path, store: str, redis_url: str | None,
-                     extra_env: dict[str, str] | None = None) -> Server:
+                     extra_env: dict[str, str] | None = None, **options: Any) -> Server:
     port = free_port()
     data = work / f"data-{store}"
     shutil.rmtree(data, ignore_errors=True)
@@ -274,7 +278,8 @@ def meetguard_server(work: Path, store: str, redis_url: str | None,
         env["MEETGUARD_REDIS_URL"] = redis_url
     command = [sys.executable, "-m", "meetguard.cli", "serve", "--port", str(port),
                "--data-dir", str(data)]
-    return Server(f"meetguard-{store}", command, port, work / f"meetguard-{store}.log", env)
+    return Server(f"meetguard-{store}", command, port, work / f"meetguard-{store}.log", env,
+                  **options)
 
 
 def serve_reference(port: int) -> None:

@@ -32,24 +32,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import os
 import re
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_http import (  # noqa: E402  (bench/ is not a package)
-    ADMIN_TOKEN,
     CLIENT_KEY,
-    free_port,
+    Server,
+    bodies_of,
+    meetguard_server,
     redis_server,
+    reference_server,
     require_tools,
     url_pool,
     work_directory,
@@ -65,12 +64,13 @@ class Count:
     records_per_call: float | None = None
 
 
-def request_bytes(url: str, port: int) -> bytes:
-    body = json.dumps({"urls": [url], "context": "click"}, ensure_ascii=False).encode()
+def request_bytes(body: str, port: int) -> bytes:
+    """One HTTP request as wrk sends it (`bench_http.lua_script`: the same headers)."""
+    data = body.encode()
     head = (f"POST /v1/links/check HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             f"Content-Type: application/json\r\nAuthorization: Bearer {CLIENT_KEY}\r\n"
-            f"X-MeetGuard-Install: bench\r\nContent-Length: {len(body)}\r\n\r\n")
-    return head.encode() + body
+            f"X-MeetGuard-Install: bench\r\nContent-Length: {len(data)}\r\n\r\n")
+    return head.encode() + data
 
 
 async def send_all(port: int, requests: list[bytes], connections: int) -> None:
@@ -93,35 +93,15 @@ async def send_all(port: int, requests: list[bytes], connections: int) -> None:
     await asyncio.gather(*(connection() for _ in range(connections)))
 
 
-@contextlib.contextmanager
-def under_callgrind(name: str, command: list[str], port: int, work: Path,
-                    env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path]]:
-    """A server under callgrind with instrumentation off until asked (start-up not counted)."""
-    out = work / f"{name}.callgrind"
-    log = (work / f"{name}.log").open("wb")
-    process = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-         *command], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=ROOT,
-        start_new_session=True)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start: {(work / f'{name}.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        yield process, out
-    finally:
-        process.terminate()
-        process.wait(timeout=120)
-        log.close()
+def callgrind(out: Path) -> dict[str, Any]:
+    """`Server` options: under callgrind, instrumentation off until asked (start-up is not
+    counted)."""
+    return {"wrapper": ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        f"--callgrind-out-file={out}"], "start_seconds": STARTUP_SECONDS}
 
 
-def control(process: subprocess.Popen, *args: str) -> None:
-    subprocess.run(["callgrind_control", *args, str(process.pid)], check=True,
+def control(server: Server, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(server.process.pid)], check=True,
                    capture_output=True)
 
 
@@ -147,52 +127,43 @@ def evalsha_calls(redis_url: str | None) -> int:
         return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
 
 
-def count(name: str, command: list[str], env: dict[str, str], port: int, urls: list[str],
-          args: argparse.Namespace, work: Path, redis_url: str | None = None) -> Count:
-    warm = [request_bytes(u, port) for u in urls]
+def count(server: Server, out: Path, bodies: list[str], args: argparse.Namespace,
+          redis_url: str | None = None) -> Count:
+    """Instructions per request of `server` (under callgrind, dumping to `out`)."""
+    warm = [request_bytes(body, server.port) for body in bodies]
     measured = [warm[i % len(warm)] for i in range(args.requests)]
-    with under_callgrind(name, command, port, work, env) as (process, out):
-        asyncio.run(send_all(port, warm, args.connections))  # every verdict cached
-        control(process, "--instr=on")
-        calls = evalsha_calls(redis_url)
-        asyncio.run(send_all(port, measured, args.connections))
-        calls = evalsha_calls(redis_url) - calls
-        control(process, "--instr=off")
-        since = time.time() - 1
-        control(process, "--dump")
-        total = dumped_total(out, since)
-    result = Count(name, total / args.requests,
+    asyncio.run(send_all(server.port, warm, args.connections))  # every verdict cached
+    control(server, "--instr=on")
+    calls = evalsha_calls(redis_url)
+    asyncio.run(send_all(server.port, measured, args.connections))
+    calls = evalsha_calls(redis_url) - calls
+    control(server, "--instr=off")
+    since = time.time() - 1
+    control(server, "--dump")
+    result = Count(server.name, dumped_total(out, since) / args.requests,
                    args.requests / calls if redis_url and calls else None)
     extra = f"  ({result.records_per_call:.1f} records per append call)" \
         if result.records_per_call else ""
-    print(f"  {name:16} {result.per_request:11,.0f} instructions per request{extra}", flush=True)
+    print(f"  {result.name:16} {result.per_request:11,.0f} instructions per request{extra}",
+          flush=True)
     return result
 
 
-def meetguard_command(port: int, data: Path) -> list[str]:
-    return [sys.executable, "-m", "meetguard.cli", "serve", "--port", str(port),
-            "--data-dir", str(data)]
-
-
 def run(args: argparse.Namespace, work: Path) -> None:
-    urls = url_pool(args.pool, hosts=3000, seed=7)
+    bodies = bodies_of(url_pool(args.pool, hosts=3000, seed=7), 1)
     print(f"== callgrind: {args.requests} single-URL requests at {args.connections} "
           f"connections, after a pool of {args.pool} URLs once", flush=True)
-    port = free_port()
-    reference = count("reference", [sys.executable, str(ROOT / "bench" / "bench_http.py"),
-                                    "--serve-reference", str(port)], {}, port, urls, args, work)
-    env = {"MEETGUARD_CLIENT_KEYS": f"bench:{CLIENT_KEY}",
-           "MEETGUARD_ADMIN_TOKENS": f"bench:{ADMIN_TOKEN}",
-           "MEETGUARD_RATE_LIMIT_PER_MINUTE": "10000000", "MEETGUARD_LOG_LEVEL": "warning"}
+    out = work / "reference.callgrind"
+    with reference_server(work, **callgrind(out)) as server:
+        reference = count(server, out, bodies, args)
     results = []
     for store in args.stores:
-        port = free_port()
-        data = work / f"data-{store}"
+        out = work / f"{store}.callgrind"
         with contextlib.ExitStack() as stack:
             redis_url = stack.enter_context(redis_server(work)).url if store == "redis" else None
-            store_env = {**env, **({"MEETGUARD_REDIS_URL": redis_url} if redis_url else {})}
-            results.append(count(f"meetguard-{store}", meetguard_command(port, data), store_env,
-                                 port, urls, args, work, redis_url))
+            server = stack.enter_context(
+                meetguard_server(work, store, redis_url, **callgrind(out)))
+            results.append(count(server, out, bodies, args, redis_url))
     print()
     for result in results:
         ratio = reference.per_request / result.per_request

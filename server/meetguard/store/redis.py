@@ -443,7 +443,7 @@ class DirectScript:
         self._command_head = (b"EVALSHA", script.sha.encode(), b"1", key.encode())
         self._idle: list[AbstractConnection] = []
 
-    async def __call__(self, args: Sequence[Any]) -> Any:
+    async def __call__(self, args: Sequence[bytes]) -> Any:
         if not isinstance(self._client, Redis):
             return await self._script(keys=[self._key], args=args)
         try:
@@ -452,7 +452,7 @@ class DirectScript:
             await self.aclose()  # the others are as stale (a restarted Redis): a new one
             return await self._call_once(self._client, args)
 
-    async def _call_once(self, client: Redis, args: Sequence[Any]) -> Any:
+    async def _call_once(self, client: Redis, args: Sequence[bytes]) -> Any:
         conn = self._idle.pop() if self._idle else client.connection_pool.make_connection()
         try:
             result = await self._run(conn, args)
