@@ -30,7 +30,9 @@ core. Each batch goal is printed as it stands and scaled by floor here / floor t
 
 Each figure also gives the CPU time per URL of the server process (all threads) and, with
 Redis, of redis-server: what it cost, apart from waiting. Redis's figure bounds what one Redis
-takes from every instance together (the log lives in one slot).
+takes from every instance together (the log lives in one slot). `busy` is the server's CPU time
+over the load's wall time: near 100% the figure is bound by the service's own work (only less
+work per request raises it), well under it by waiting (on Redis, on the disk, on wrk).
 
 Each load starts its own server on an empty data directory, so one load's records do not
 weigh on the next. Every verdict is logged (context `click`): SQLite commits each record
@@ -85,6 +87,7 @@ class Result:
     errors: int
     server_us: float = float("nan")  # the server process's CPU time per URL (all its threads)
     redis_us: float = float("nan")  # redis-server's CPU time per URL
+    busy: float = float("nan")  # the server's CPU time over the load's wall time (1.0: a core)
     ratios: tuple[float, ...] = ()  # single URL: to the reference, each round in turns
 
 
@@ -314,9 +317,10 @@ def measure(server: Server, store: str, load: str, script: Path, connections: in
         elapsed = time.monotonic() - started
     rate, p50, p99, errors = parse_wrk(output)
     server_us, redis_us = meter.per_url(rate * per_request * elapsed)
+    busy = meter.server_s / elapsed
     result = Result(server.name.split("-")[0], store, load, connections, rate,
-                    rate * per_request, p50, p99, errors, server_us, redis_us)
-    cost = f"  server {server_us:5.1f} us/URL" + (
+                    rate * per_request, p50, p99, errors, server_us, redis_us, busy)
+    cost = f"  server {server_us:5.1f} us/URL busy {busy:4.0%}" + (
         f"  redis {redis_us:5.1f} us/URL" if redis_url else "")
     print(f"  {result.target:9} {store:6} {load:9} c={connections:<3} {result.urls_s:9.0f} URLs/s"
           f"  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms{cost}", flush=True)
@@ -457,12 +461,13 @@ def redis_server(work: Path) -> Iterator[Any]:
 def print_table(results: list[Result], floors: dict[str, float]) -> None:
     print()
     print(f"{'target':10} {'store':7} {'load':9} {'conns':>5} {'req/s':>9} {'URLs/s':>9} "
-          f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'server us/URL':>13} {'redis us/URL':>12}")
+          f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'server us/URL':>13} {'busy':>5} "
+          f"{'redis us/URL':>12}")
     for r in results:
         redis_us = "" if math.isnan(r.redis_us) else f"{r.redis_us:12.1f}"
         print(f"{r.target:10} {r.store:7} {r.load:9} {r.connections:5} {r.requests_s:9.0f} "
               f"{r.urls_s:9.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.errors:6} "
-              f"{r.server_us:13.1f} {redis_us}")
+              f"{r.server_us:13.1f} {r.busy:5.0%} {redis_us}")
     reference = {(r.store, r.connections): r for r in results if r.target == "reference"}
     print("(each reference row was measured just before the same store's single-URL row; at"
           " 16 connections the pair with the median ratio of the rounds)")
