@@ -19,7 +19,11 @@ working set is far larger than the reference's), and waiting (the event loop asl
 Redis answers). So the wall-clock ratio runs below this one, and a change can win here and
 lose there or the other way round: a second Redis call in flight for any chunk cost +2.6%
 instructions here and gained ~10% requests/s in wrk (the loop slept half as often). This is
-an upper estimate of the ratio; `bench_http.py` gives the real one. Under callgrind the
+an upper estimate of the ratio; `bench_http.py` gives the real one. (Cache misses can be
+simulated: with valgrind's `--cache-sim=yes` the SQLite and Redis services missed alike per
+request, I1 15.3k / 15.2k, D1 8.4k / 9.0k, while with Redis the service takes ~20% more user
+time per request in wrk: that part of the gap lies outside the process's own code, e.g. in
+the work Redis adds to the load generator's core.) Under callgrind the
 service is ~50x slower while the load generator is not, so the number of records per log
 write differs from full speed: the Redis line prints how many each append call carried (at
 full speed, 16 connections: ~5.2).
