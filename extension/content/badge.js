@@ -61,7 +61,9 @@ export function createBadge(strings) {
     card.style.setProperty('--c', v.action === 'block' ? COLORS.block : COLORS[v.class]);
     head.textContent = `${strings[`class_${v.class}`]} · ${strings[`action_${v.action}`]}`;
     reason.textContent = v.reason;
-    dest.textContent = strings.badge_goes_to.replace('$1', () => v.display_host || v.host);
+    // Both forms of a disguised name: the letters people see and the punycode the browser uses.
+    const shown = v.display_host && v.host && v.display_host !== v.host ? `${v.display_host} (${v.host})` : v.display_host || v.host;
+    dest.textContent = strings.badge_goes_to.replace('$1', () => shown);
   }
 
   return {

@@ -11,7 +11,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .domains import Lookalike
+from . import lookalike_texts
+from .lookalikes import Lookalike
 from .policy import Platform, Policy
 from .rules import ScanError
 from .urls import (
@@ -153,28 +154,54 @@ def _host_signals(policy: Policy, url: ParsedUrl, reasons: list[Reason]) -> Plat
     if facts.known_bad is not None:
         reasons.append(reason(Code.KNOWN_BAD, Severity.CRITICAL, rule=f"domains/{facts.known_bad}",
                               name=url.display_host))
-    if facts.lookalike is not None:
-        reasons.append(_lookalike_reason(policy, url, facts.lookalike, facts.registered))
+    if facts.platform is None and not facts.real:
+        found = _imitation(policy, url, facts.lookalike, facts.registered, facts.vetted)
+        if found is not None:
+            reasons.append(found)
     if facts.shortener:
         reasons.append(reason(Code.SHORTENER, Severity.MEDIUM, name=url.display_host))
     return facts.platform
 
 
+def _imitation(
+    policy: Policy, url: ParsedUrl, lookalike: Lookalike | None, registered: str, vetted: bool
+) -> Reason | None:
+    """The look-alike reason, weighed with the link's shape: a platform's meeting-link shape
+    confirms a name close to the platform's (and makes it critical), and the plainest shapes
+    are impersonation on any other site by themselves."""
+    path = f"{url.path}?{url.query}" if url.query else url.path
+    if lookalike is not None:
+        shaped = policy.shapes.matches(lookalike.owner, path)
+        if not lookalike.weak or shaped:
+            return _lookalike_reason(policy, url, lookalike, registered, shaped)
+    # A government body's own site (gov.vn) hosting a meeting-shaped path imitates nobody.
+    owner = None if vetted else policy.shapes.alone(path)
+    if owner is None:
+        return None
+    platform = policy.platform(owner)
+    name = platform.name if platform else owner
+    return reason(Code.IMPERSONATION, Severity.HIGH, rule=f"shape:{owner}",
+                  name=_both_forms(url), platform=name,
+                  detail=lookalike_texts.shape(name, registered or url.display_host))
+
+
 def _lookalike_reason(
-    policy: Policy, url: ParsedUrl, lookalike: Lookalike, registered: str
+    policy: Policy, url: ParsedUrl, lookalike: Lookalike, registered: str, shaped: bool
 ) -> Reason:
     owner = policy.platform(lookalike.owner)
     imitated = owner.name if owner else lookalike.imitated
-    severity = Severity.CRITICAL if lookalike.critical else Severity.HIGH
-    if lookalike.how == "subdomain":
-        return reason(Code.DECEPTIVE_URL, severity, rule=f"lookalike:{lookalike.owner}",
-                      detail=Text(
-                          f"{imitated} ({lookalike.imitated}) is only part of the name of "
-                          f"another site, {registered}",
-                          f"{imitated} ({lookalike.imitated}) chỉ là một phần tên của "
-                          f"một trang khác, {registered}"))
-    return reason(Code.IMPERSONATION, severity, rule=f"lookalike:{lookalike.owner}",
-                  name=url.display_host, platform=imitated)
+    severity = Severity.CRITICAL if lookalike.critical or shaped else Severity.HIGH
+    detail = lookalike_texts.explain(lookalike, url.display_host, registered, imitated, shaped)
+    code = Code.DECEPTIVE_URL if lookalike.how in ("subdomain", "embedded") else Code.IMPERSONATION
+    return reason(code, severity, rule=f"lookalike:{lookalike.owner}",
+                  name=_both_forms(url), platform=imitated, detail=detail)
+
+
+def _both_forms(url: ParsedUrl) -> str:
+    """The host as people read it, and as the browser sends it when they differ (punycode)."""
+    if url.display_host == url.host:
+        return url.host
+    return f"{url.display_host} ({url.host})"
 
 
 def _link_content_signals(

@@ -19,19 +19,68 @@ from typing import Any, NamedTuple
 
 import validators
 
-from .domains import DomainIndex, DomainResolver, Lookalike, LookalikeDetector, Protected
+from .domains import DomainIndex, DomainResolver
 from .errors import Problem, SignatureError
+from .lookalikes import Lookalike, LookalikeDetector, Protected
 from .rules import FILE_EXTERNALS, URL_EXTERNALS, RuleSet, compile_rules
 from .urls import DECODERS, InvalidUrl, Wrapper, Wrappers, parse_url
 from .verdict import Action, Severity, Text, VerdictClass
 
 SIGNATURE_SUFFIXES = (".toml", ".txt", ".yar")
 ORGANISATION = "organisation"
+# Real popular domains (never look-alikes) and registries only vetted bodies can use.
+REAL_DOMAINS = "lookalike/real_domains.txt"
+VETTED_SUFFIXES = "lookalike/vetted_suffixes.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkShape:
+    """How a platform's meeting links look (`/j/85012345678` for Zoom), found on another site.
+
+    `alone`: the shape is the platform's so plainly that it is impersonation on any other site;
+    otherwise it only confirms a name that is close to the platform's.
+    """
+
+    owner: str
+    pattern: re.Pattern[str]
+    alone: bool = False
+
+
+class LinkShapes:
+    """Every platform's link shapes, compiled once. Most links match none, so one combined
+    pattern answers first and the per-platform ones run only after it matched."""
+
+    def __init__(self, shapes: Iterable[LinkShape]) -> None:
+        shapes = tuple(shapes)
+        self._alone = tuple(s for s in shapes if s.alone)
+        self._any_alone = _any_of(s.pattern for s in self._alone)
+        owners = {s.owner for s in shapes}
+        self._by_owner = {o: _any_of(s.pattern for s in shapes if s.owner == o) for o in owners}
+
+    def alone(self, path: str) -> str | None:
+        """The platform whose unmistakable link shape `path` has (path and query), or None."""
+        if self._any_alone is None or not self._any_alone.search(path):
+            return None
+        return next(s.owner for s in self._alone if s.pattern.search(path))
+
+    def matches(self, owner: str, path: str) -> bool:
+        """True when `path` has any link shape of `owner`."""
+        pattern = self._by_owner.get(owner)
+        return pattern is not None and pattern.search(path) is not None
+
+
+def _any_of(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
+    sources = [f"(?:{p.pattern})" for p in patterns]
+    return re.compile("|".join(sources)) if sources else None
 
 
 @dataclass(frozen=True, slots=True)
 class Platform:
-    """A meeting platform (or the organisation itself) and what the policy says of it."""
+    """A meeting platform (or the organisation itself) and what the policy says of it.
+
+    `related` are domains the platform's owner uses besides (sign-in, CDNs, regional sites):
+    never look-alikes, but not the platform either.
+    """
 
     id: str
     name: str
@@ -46,6 +95,8 @@ class Platform:
     action: Action | None = None
     note: str = ""
     references: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    link_shapes: tuple[LinkShape, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +170,8 @@ class HostFacts(NamedTuple):
     known_bad: str | None  # the list naming it
     lookalike: Lookalike | None
     shortener: bool
+    real: bool  # a real registered domain: listed as real, or a platform owner's
+    vetted: bool  # registered under a registry only vetted bodies can use (gov.vn)
 
 
 def host_facts_function(
@@ -144,6 +197,8 @@ def host_facts_function(
             # A host a platform owns imitates nothing.
             lookalike=None if platform is not None else lookalikes.check(bare, info),
             shortener=shorteners.lookup(bare) is not None,
+            real=platform is not None or lookalikes.is_real(info),
+            vetted=lookalikes.is_vetted(info),
         )
 
     return host_facts
@@ -174,6 +229,8 @@ class Policy:
     secrets: Secrets
     advisory: Text
     host_facts: Callable[[str], HostFacts]
+    shapes: LinkShapes
+    warnings: tuple[str, ...] = ()
 
     def warm(self) -> Policy:
         """Build everything built lazily (a long-running service wants it before serving)."""
@@ -267,7 +324,8 @@ class _Loader:
         detector = LookalikeDetector(
             _protected(platforms),
             affixes=lookalike_doc.get("affixes", []),
-            allowed=lookalike_doc.get("allow", []),
+            exempt=self._real_domains(lookalike_doc, platforms),
+            vetted_suffixes=self._lines(VETTED_SUFFIXES, _suffix),
             owned=owned,
             resolver=resolver,
         )
@@ -300,6 +358,8 @@ class _Loader:
             secrets=secrets,
             advisory=Text(advisory.get("reason_en", ""), advisory.get("reason_vi", "")),
             host_facts=host_facts_function(resolver, owned, known_bad, detector, shorteners),
+            shapes=LinkShapes(shape for p in platforms for shape in p.link_shapes),
+            warnings=tuple(_warnings(platforms)),
         )
 
     # -- files ---------------------------------------------------------------------------------
@@ -411,7 +471,45 @@ class _Loader:
             action=action,
             note=str(entry.get("note", "")),
             references=tuple(entry.get("references", [])),
+            related=tuple(d for d in (self._related_domain(d)
+                                      for d in entry.get("related", [])) if d),
+            link_shapes=tuple(self._link_shapes(pid, entry.get("link_shapes", []))),
         )
+
+    def _related_domain(self, value: object) -> str | None:
+        """A related domain: `microsoftonline.com`, or `google.*` for every suffix."""
+        if isinstance(value, str) and value.endswith(".*"):
+            label = value[:-2].lower()
+            if re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", label):
+                return f"{label}.*"
+        return self._valid_domain("platforms.toml", value)
+
+    def _link_shapes(self, pid: str, entries: object) -> Iterable[LinkShape]:
+        for entry in entries if isinstance(entries, list) else [entries]:
+            path = entry.get("path") if isinstance(entry, dict) else None
+            line = self._line_of("platforms.toml", str(path)) if path else None
+            try:
+                pattern = re.compile(path) if isinstance(path, str) and path else None
+            except re.error as exc:
+                self._problem("platforms.toml", line, f"platform {pid}: link shape {path!r} "
+                                                      f"is not a valid pattern ({exc})")
+                continue
+            if pattern is None:
+                self._problem("platforms.toml", line,
+                              f"platform {pid}: each link shape needs a path pattern, "
+                              "e.g. { path = '^/j/\\d+' }")
+                continue
+            yield LinkShape(pid, pattern, bool(entry.get("alone", False)))
+
+    def _real_domains(self, lookalike_doc: Mapping[str, Any],
+                      platforms: Iterable[Platform]) -> set[str]:
+        """Registered domains that are never look-alikes: the shipped list of real popular
+        domains, the policy's own `allow` list, and every platform's related domains."""
+        real = set(self._lines(REAL_DOMAINS, _domain))
+        real.update(d for d in (self._valid_domain("policy.toml", d)
+                                for d in lookalike_doc.get("allow", [])) if d)
+        real.update(d for p in platforms for d in p.related)
+        return real
 
     def _valid_domain(self, name: str, value: object) -> str | None:
         domain = value.lower().rstrip(".") if isinstance(value, str) else ""
@@ -495,6 +593,23 @@ def _domain(text: str) -> str:
     if validators.domain(domain, consider_tld=False) is not True:
         raise ValueError(f"{text!r} is not a valid domain name")
     return domain
+
+
+def _suffix(text: str) -> str:
+    """A public suffix: `gov.vn`, or a bare top-level label such as `gov`."""
+    suffix = text.lower().strip(".")
+    if not re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*", suffix):
+        raise ValueError(f"{text!r} is not a domain suffix (e.g. gov.vn, or gov)")
+    return suffix
+
+
+def _warnings(platforms: Iterable[Platform]) -> Iterable[str]:
+    """What is not wrong but leaves a gap an operator should know of."""
+    for platform in platforms:
+        if platform.verdict_class is VerdictClass.APPROVED and not platform.domains:
+            yield (f"platform {platform.id} ({platform.name}) is sanctioned but has no domains: "
+                   f"links to it are 'unknown' until you add its host(s) to platforms.toml "
+                   f"(domains = [\"…\"]) and reload")
 
 
 def _domain_or_url(text: str) -> tuple[str, str]:

@@ -236,8 +236,8 @@ MESSAGES: dict[Code, Text] = {
         "Liên kết này dẫn tới một trang không rõ nguồn gốc ({name}).",
     ),
     Code.IMPERSONATION: Text(
-        "{name} imitates {platform}; it is not the real site.",
-        "{name} giả mạo {platform}; đây không phải trang thật.",
+        "{name} imitates {platform}: {detail}. It is not the real site.",
+        "{name} giả mạo {platform}: {detail}. Đây không phải trang thật.",
     ),
     Code.DECEPTIVE_URL: Text(
         "The link is built to mislead: {detail}",

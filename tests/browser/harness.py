@@ -53,7 +53,8 @@ LINKS = {
     "approved": ("https://emeeting.mic.gov.vn/room/4711", "approved"),
     "warned": ("https://zoom.us/j/5551234567", "warned"),
     "unknown": ("https://docs.example.net/agenda.html", "unknown"),
-    "lookalike": ("https://zo0m-us.com/j/5551234567", "unknown"),
+    # google.com in Cyrillic letters, with Meet's link shape (meet.ԍооԍӏе.com)
+    "lookalike": ("https://meet.xn--e1ara49ctjc.com/abc-defg-hij", "unknown"),
     "safelinks": (
         "https://nam12.safelinks.protection.outlook.com/?url="
         + urllib.parse.quote("https://zoom.us/j/7778889999", safe="")

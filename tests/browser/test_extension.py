@@ -151,6 +151,9 @@ def test_click_on_disguised_links_is_stopped(open_browser, proxy, h, name, cls):
         expect(root).to_have_attribute("data-meetguard-class", cls, timeout=10_000)
         expect(root).to_have_attribute("data-meetguard-action", re.compile("^(warn|block)$"))
         assert root.get_attribute("data-meetguard-target") in (href, href.replace("%7C", "|"))
+        if name == "lookalike":  # the trick shown: the letters people see, and the punycode
+            expect(page.locator("#real-host")).to_have_text(
+                "meet.ԍооԍӏе.com (meet.xn--e1ara49ctjc.com)")
 
 
 def test_unknown_link_goes_through_after_a_service_check(open_browser, proxy, h):

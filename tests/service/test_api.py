@@ -54,7 +54,7 @@ async def test_batch_answers_in_input_order_and_every_verdict_is_logged(
     body = await check(client, urls)
     verdicts = body["verdicts"]
     assert [v["class"] for v in verdicts] == ["approved", "warned", "unknown", "unknown"]
-    assert [v["action"] for v in verdicts] == ["allow", "warn", "block", "warn"]
+    assert [v["action"] for v in verdicts] == ["allow", "warn", "block", "block"]
     assert verdicts[2]["reasons"][0]["code"] == "invalid-url"
     assert all(v["ttl"] > 0 and v["policy_version"] == body["policy_version"] for v in verdicts)
     logged = {r["id"]: r for r in (await logs(client))["items"]}

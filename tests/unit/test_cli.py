@@ -94,6 +94,8 @@ def test_scan_reports_each_file(tmp_path: Path) -> None:
 def test_signatures_check(tmp_path: Path) -> None:
     ok = meetguard("signatures", "check", str(ROOT / "signatures"))
     assert ok.returncode == 0 and ok.stdout.startswith(b"ok:")
+    # The bundled Vmeet entry has no host yet: it loads, and says so plainly.
+    assert b"warning: platform vmeet (Vmeet) is sanctioned but has no domains" in ok.stderr
     broken = tmp_path / "sig"
     broken.mkdir()
     (broken / "platforms.toml").write_text("[[platform]]\nid = 'x'\nclass = 'nope'\n")

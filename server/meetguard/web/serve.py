@@ -128,7 +128,10 @@ async def _serve_app(app: web.Application, sock: socket.socket) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(app)))
-    log.info("worker ready", extra={"policy": app[SERVICE].policies.current.policy.version})
+    policy = app[SERVICE].policies.current.policy
+    log.info("worker ready", extra={"policy": policy.version})
+    for warning in policy.warnings:
+        log.warning(warning)
     await stop.wait()
     log.info("shutting down: finishing requests in flight, flushing the log")
     await runner.cleanup()
