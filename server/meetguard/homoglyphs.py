@@ -24,6 +24,7 @@ _DIGITS = re.compile(r"\d")
 # both sides, so `clickrneetinq` and `clickmeeting` compare equal.
 _SHAPE_PAIRS = (("rn", "m"), ("nn", "m"), ("rr", "m"), ("vv", "w"), ("cl", "d"), ("dl", "d"),
                 ("lh", "h"), ("lc", "k"), ("lb", "b"))
+_SHAPE_PAIR_FOUND = re.compile("|".join(many for many, _ in _SHAPE_PAIRS))
 _SHAPE_CHARS = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "3": "e", "c": "e",
                               "4": "a", "@": "a", "5": "s", "$": "s", "7": "t", "8": "b",
                               "d": "b", "6": "b", "9": "g", "q": "g", "n": "m", "u": "v"})
@@ -65,8 +66,8 @@ def shape_key(reading: str) -> str:
     >>> shape_key("clickrneetinq") == shape_key("clickmeeting"), shape_key("zoom")
     (True, 'zoom')
     """
-    for many, one in _SHAPE_PAIRS:
-        if many in reading:
+    if _SHAPE_PAIR_FOUND.search(reading):
+        for many, one in _SHAPE_PAIRS:
             reading = reading.replace(many, one)
     return reading.translate(_SHAPE_CHARS)
 

@@ -598,7 +598,7 @@ class _SlipIndex:
         if not word:
             return []
         seen: set[_Entry] = set()
-        found = self._shuffled(word, seen)
+        found = self._shuffled(word, seen) if double else []
         ends = _word_ends(word)
         single = not self._ends.isdisjoint(ends)
         double = double and not self._long_ends.isdisjoint(ends)
