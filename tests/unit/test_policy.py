@@ -53,6 +53,15 @@ BROKEN: list[tuple[str, Callable[[Path], tuple[str, int]]]] = [
     ("bad known-bad domain", lambda d: (
         "domains/local.txt",
         _append(d / "domains" / "local.txt", "evil..example\n"))),
+    ("bad link shape", lambda d: (
+        "platforms.toml",
+        _edit(d / "platforms.toml", "{ path = '^/c/' }", "{ path = '^/c/(' }"))),
+    ("bad vetted suffix", lambda d: (
+        "lookalike/vetted_suffixes.txt",
+        _append(d / "lookalike" / "vetted_suffixes.txt", "gov vn\n"))),
+    ("bad real domain", lambda d: (
+        "lookalike/real_domains.txt",
+        _append(d / "lookalike" / "real_domains.txt", "not a domain\n"))),
     ("YARA syntax", lambda d: (
         "yara/url/broken.yar",
         _append(d / "yara" / "url" / "broken.yar",
