@@ -339,12 +339,17 @@ class LookalikeDetector:
     def _brand_in_subdomain(self, subdomain: str) -> Lookalike | None:
         """A brand as a label (or one word of one) left of a foreign registered domain."""
         for label in subdomain.split(".") if subdomain else ():
+            if label in _PLAIN_LABELS:
+                continue
             for form in _forms(_unicode(label)):
                 for token in _TOKEN_SPLIT.split(form.key):
                     if token in self._brands:
                         hit = self._brands[token]
                         return Lookalike(hit.owner, hit.name, "subdomain", False)
         return None
+
+
+_PLAIN_LABELS = frozenset({"www", "m", "mail", "web", "app", "login", "secure", "en", "vi"})
 
 
 def _forms(label: str) -> list[_Form]:
@@ -599,7 +604,9 @@ class _SlipIndex:
             return []
         seen: set[_Entry] = set()
         found = self._shuffled(word, seen) if double else []
-        ends = _word_ends(word)
+        size = len(word)
+        ends = ((size, word[:2], ""), (size, "", word[-2:]), (size, word[:1], ""),
+                (size, "", word[-1:]))
         single = not self._ends.isdisjoint(ends)
         double = double and not self._long_ends.isdisjoint(ends)
         if not (single or double):
@@ -646,12 +653,6 @@ def _ends(name: str, size: int) -> set[tuple[int, str, str]]:
     (one letter for names under five)."""
     n = 2 if len(name) >= SHORT else 1
     return {(size, name[:n], ""), (size, "", name[-n:])}
-
-
-def _word_ends(word: str) -> tuple[tuple[int, str, str], ...]:
-    size = len(word)
-    return ((size, word[:2], ""), (size, "", word[-2:]), (size, word[:1], ""),
-            (size, "", word[-1:]))
 
 
 class _Entry(NamedTuple):
