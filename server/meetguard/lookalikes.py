@@ -182,10 +182,12 @@ class LookalikeDetector:
         """True under a registry only vetted bodies can use (`gov.vn`)."""
         return info.suffix in self._vetted
 
-    def check(self, host: str, info: DomainInfo | None = None) -> Lookalike | None:
+    def check(self, host: str, info: DomainInfo | None = None, *,
+              quick: bool = True) -> Lookalike | None:
         """The protected name `host` imitates, or None. Real and owned hosts imitate nothing.
 
-        Not memoised itself: the policy memoises every per-host answer together.
+        Not memoised itself: the policy memoises every per-host answer together. `quick=False`
+        skips the fast answer for plain names (the tests compare both on large corpora).
         """
         if not self._built:
             self.warm()
@@ -193,6 +195,8 @@ class LookalikeDetector:
         if not info.label or self.is_real(info) or self._owned.lookup(info.host) is not None:
             return None
         label = _unicode(info.label)
+        if quick and self._plainly_nothing(info, label):
+            return None
         forms = _forms(label)
         slips = self._slips_of(forms)
         found = self._as_domain(info, label, forms, slips)
@@ -203,6 +207,40 @@ class LookalikeDetector:
                 or self._embedded_domain(info.host, info.subdomain, info.registered)
                 or self._as_brand(info, label, forms, slips)
                 or self._brand_in_subdomain(info.subdomain))
+
+    def _plainly_nothing(self, info: DomainInfo, label: str) -> bool:
+        """True for most hosts, cheaply: a plain ASCII name (read one way only, no letter pairs
+        that pass for others, no subdomain but www) that no check below could match. Each test
+        is a precondition of one of those checks (an exact name, a slip's letters, a brand
+        inside, a platform domain inside), so True never changes an answer, only skips work."""
+        if not label.isascii() or _LETTER_PAIRS.search(label) or len(readings(label)) != 1:
+            return False
+        sub = info.subdomain
+        if sub and sub != "www":
+            return False
+        key = shape_key(label)
+        flat = _brand_form(key)
+        words, suffix = self._words, info.suffix
+        if (flat, suffix) in self._domains or flat in words or _singular(flat) in words:
+            return False
+        if sub:  # www glued back on: wwwzoom.us
+            joined = shape_key(sub + label)
+            if (joined, suffix) in self._domains or joined in words:
+                return False
+        pattern = self._brand_pattern
+        if pattern is not None and (pattern.search(flat) or pattern.search(key)):
+            return False
+        if self._embedded_pattern is not None and self._embedded_pattern.search(info.host):
+            return False
+        if flat not in self._affixes and self._slips.may_find(flat, double=True):
+            return False
+        if key != flat:
+            for token in _TOKEN_SPLIT.split(key):
+                if (len(token) >= SHORT - 1 and not token.isdigit()
+                        and token not in self._affixes
+                        and self._slips.may_find(token, double=False)):
+                    return False
+        return True
 
     def _slips_of(self, forms: list[_Form]) -> list[tuple[str, str, str]]:
         """(name, kind, slip) for every protected name a form of the label, or one word of it,
@@ -349,6 +387,8 @@ class LookalikeDetector:
         return None
 
 
+# Letter pairs that pass for one letter (`rn` for m): a name with one is not plain.
+_LETTER_PAIRS = re.compile(r"rn|nn|rr|vv|cl|dl|lh|lc|lb")
 _PLAIN_LABELS = frozenset({"www", "m", "mail", "web", "app", "login", "secure", "en", "vi"})
 
 
@@ -566,9 +606,8 @@ class _SlipIndex:
         self._index: dict[str, list[_Entry]] = {}
         self._blanked: dict[str, list[_Entry]] = {}  # two letters blanked -> names
         self._bigrams: dict[str, list[_Entry]] = {}  # long names by letter pair
-        # One slip leaves the first two or the last two letters of a name of five or more in
-        # place (the first or the last letter of a shorter one): most words share neither with
-        # any name of their length and are dismissed with a few set lookups.
+        # One slip leaves a name's first or last letters in place (`_ends`): most words share
+        # neither with any name of their length and are dismissed with a few set lookups.
         self._ends: set[tuple[int, str, str]] = set()
         self._long_ends: set[tuple[int, str, str]] = set()  # the same for two slips
         # A letter moved far (tfruecon) keeps the letters; vowels swapped (wubux) keep the
@@ -595,8 +634,8 @@ class _SlipIndex:
         if len(form) >= LONG:
             for pair in set(_letter_pairs(form)):
                 self._bigrams.setdefault(pair, []).append(entry)
-            for size in range(len(form) - 2, len(form) + 3):
-                self._long_ends.update(_ends(form, size))
+            for size in range(len(form) - 2, len(form) + 3):  # two slips: two letters kept
+                self._long_ends.update({(size, form[:2], ""), (size, "", form[-2:])})
 
     def find(self, word: str, *, double: bool = True) -> list[tuple[str, str, str]]:
         """(key, kind, slip) for each name `word` is a slip of; "double" for two slips."""
@@ -604,9 +643,7 @@ class _SlipIndex:
             return []
         seen: set[_Entry] = set()
         found = self._shuffled(word, seen) if double else []
-        size = len(word)
-        ends = ((size, word[:2], ""), (size, "", word[-2:]), (size, word[:1], ""),
-                (size, "", word[-1:]))
+        ends = _word_ends(word)
         single = not self._ends.isdisjoint(ends)
         double = double and not self._long_ends.isdisjoint(ends)
         if not (single or double):
@@ -620,6 +657,19 @@ class _SlipIndex:
         if double:
             found += self._find_double(word, seen)
         return found
+
+    def may_find(self, word: str, *, double: bool) -> bool:
+        """False when `find` surely finds nothing for `word` (its cheap first tests fail)."""
+        size = len(word)
+        if not word:
+            return False
+        if double and size >= SHORT and (
+                "".join(sorted(word)) in self._anagrams
+                or (word.isalpha() and (size, _consonants(word)) in self._consonants)):
+            return True
+        ends = _word_ends(word)
+        return not self._ends.isdisjoint(ends) or (
+            double and not self._long_ends.isdisjoint(ends))
 
     def _shuffled(self, word: str, seen: set[_Entry]) -> list[tuple[str, str, str]]:
         """A name with a letter moved (tfruecon) or its vowels swapped (wubux, jatsa)."""
@@ -649,10 +699,16 @@ class _SlipIndex:
 
 
 def _ends(name: str, size: int) -> set[tuple[int, str, str]]:
-    """What of `name` a slip of it `size` letters long keeps: its first or last two letters
-    (one letter for names under five)."""
-    n = 2 if len(name) >= SHORT else 1
+    """What of `name` a slip of it `size` letters long keeps in place: its first or its last
+    three letters (seven letters or more), two (five or six), one (shorter names)."""
+    n = 3 if len(name) >= 7 else 2 if len(name) >= SHORT else 1
     return {(size, name[:n], ""), (size, "", name[-n:])}
+
+
+def _word_ends(word: str) -> tuple[tuple[int, str, str], ...]:
+    size = len(word)
+    return ((size, word[:1], ""), (size, word[:2], ""), (size, word[:3], ""),
+            (size, "", word[-1:]), (size, "", word[-2:]), (size, "", word[-3:]))
 
 
 class _Entry(NamedTuple):

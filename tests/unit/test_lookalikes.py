@@ -4,6 +4,7 @@ the platform's class; real domains are never flagged. Corpora from the attackers
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -186,3 +187,23 @@ def _corpus(name: str) -> list[tuple[str, str, str]]:
 def _list(path: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line for line in lines if line and not line.startswith("#")]
+
+
+def test_the_fast_answer_for_plain_names_changes_no_answer(policy: Policy) -> None:
+    """`check` skips the work for plain names no check could match; on every corpus host,
+    with and without www, and on made-up ordinary hosts, it answers as the full check does."""
+    rnd = random.Random(16)
+    words = ["hanoi", "baocao", "hoso", "mail", "shop", "gov", "news", "cloud", "meet", "video"]
+    hosts = {f"{rnd.choice(['', 'www.'])}{rnd.choice(words)}{rnd.choice(['', '-'])}"
+             f"{rnd.randrange(10**rnd.randrange(1, 7))}.{rnd.choice(['com', 'vn', 'io', 'de'])}"
+             for _ in range(5000)}
+    for name in ("dnstwist", "ail"):
+        for variant, _, _ in _corpus(name):
+            hosts.update({variant, f"www.{variant}"})
+    detector = policy.lookalikes
+    differ = []
+    for host in hosts:
+        info = policy.resolver.info(host.lower())
+        if detector.check(info.host, info) != detector.check(info.host, info, quick=False):
+            differ.append(host)
+    assert differ == []
