@@ -326,3 +326,69 @@ def test_sigterm_during_a_run_leaves_nothing_half_written_and_it_runs_again(
     findings = [json.loads(detail) for event, detail in rows if event == FINDING_EVENT]
     assert len(findings) == len(bad_ids) == 30_000
     assert sorted(i for f in findings for i in f["records"]) == sorted(bad_ids)
+
+
+# -- Redis: two instances, a reload announced on the channel: one run, both see it --------------
+
+
+@pytest.fixture(params=["redis", "cluster"])
+def redis_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "redis":
+        return request.getfixturevalue("redis_own_server").url
+    return request.getfixturevalue("redis_cluster").url
+
+
+async def runs_ended(client: TestClient) -> float:
+    """Retro-hunts this instance finished or skipped (a newer one was done already)."""
+    async with client.get("/metrics") as response:
+        text = await response.text()
+    return sum(float(line.split()[-1]) for line in text.splitlines()
+               if line.startswith("meetguard_retrohunt_runs_total")
+               and ('"finished"' in line or '"skipped"' in line))
+
+
+@pytest.mark.redis
+async def test_redis_two_instances_one_run_both_see_the_findings(
+    make_client: Any, redis_url: str, tmp_path: Path
+) -> None:
+    from meetguard.store.redis import RedisState
+
+    signatures = signatures_copy(tmp_path)
+    a = await make_client(redis_url=redis_url, signatures=str(signatures), retrohunt_workers=0)
+    b = await make_client(redis_url=redis_url, signatures=str(signatures), retrohunt_workers=0)
+    for instance in (a, b):
+        deadline = time.monotonic() + 5
+        while not (await (await instance.get("/readyz")).json())["state"]["listening"]:
+            assert time.monotonic() < deadline, "the reload listener never subscribed"
+            await asyncio.sleep(0.02)
+    domain = unique_domain()
+    clicks = Clicks(domain)
+    post_a, post_b = poster(a), poster(b)
+
+    async def either(urls: list[str], install: str, user: str, context: str) -> list[dict]:
+        return await (post_a if user == "lan" else post_b)(urls, install, user, context)
+
+    await clicks.send(either)
+    add_known_bad(signatures, domain)
+    announcer = RedisState(redis_url)
+    await announcer.start()
+    try:
+        await announcer.publish_reload("announced-by-another-instance")
+    finally:
+        await announcer.close()
+    deadline = time.monotonic() + WAIT
+    while not (await runs_ended(a) and await runs_ended(b)):
+        assert time.monotonic() < deadline, "the instances never ended their retro-hunts"
+        await asyncio.sleep(0.1)
+    version = await signatures_version(a, "")  # type: ignore[arg-type]
+    assert await signatures_version(b, "") == version  # type: ignore[arg-type]
+    for instance in (a, b):
+        runs = [r for r in await retro_records(instance, event=RUN_EVENT)
+                if r["policy_version"] == version]
+        assert len(runs) == 1  # one instance ran it; the other waited, then skipped it
+        findings = [r for r in await retro_records(instance, event=FINDING_EVENT)
+                    if r["policy_version"] == version]
+        check_findings(findings, clicks)
+    total = await metric(a, "meetguard_retrohunt_findings_total") + \
+        await metric(b, "meetguard_retrohunt_findings_total")
+    assert total == 2
