@@ -403,16 +403,17 @@ async def _record(store: LogStore, summary: Summary, findings: dict[str, Finding
     return RunResult(summary, [f for f in ordered if f.records_total])
 
 
-def describe(result: RunResult) -> list[str]:
-    """Lines for people: the summary, then each finding with the people it concerns."""
-    s = result.summary
-    lines = [f"retro-hunt {s.policy_version}: {s.targets} targets, {s.records} records checked "
-             f"in {s.seconds:.1f} s; {s.findings} findings ({s.new_findings} new)"]
-    for f in result.findings:
-        d = f.to_dict()
-        lines.append(f"{d['old_action']} -> {d['new_action']}  {d['target']}  "
-                     f"[{','.join(d['gained']) or ','.join(d['reasons'])}]  "
-                     f"{d['records_total']} records, people: {', '.join(d['people'])}")
+def describe(result: dict[str, Any]) -> list[str]:
+    """Lines for people from a run's `to_dict()` (or the API's answer): the summary, then each
+    finding with the people it concerns."""
+    s = result["summary"]
+    lines = [f"retro-hunt with {s['policy_version']}: {s['targets']} targets, {s['records']} "
+             f"records checked in {s['seconds']:.1f} s; {s['findings']} findings "
+             f"({s['new_findings']} new)"]
+    for f in result["findings"]:
+        reasons = ",".join(f["gained"]) or ",".join(f["reasons"])
+        lines.append(f"{f['old_action']} -> {f['new_action']}  {f['target']}  [{reasons}]  "
+                     f"{f['records_total']} record(s); people: {', '.join(f['people'])}")
     return lines
 
 
