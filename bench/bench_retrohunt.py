@@ -90,6 +90,7 @@ def build_log(db: Path, n_records: int, n_targets: int) -> list[str]:
         conn.execute("COMMIT")
         if moved < 100_000:
             break
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     print(f"log written: {n_records:,} records on {n_targets:,} targets in "
           f"{time.perf_counter() - started:.0f} s ({db})")
