@@ -217,8 +217,9 @@ async def measure(args: argparse.Namespace, work: Path) -> None:
                 people = len({p for f in answer["findings"] for p in f["people"]})
                 print(f"retro-hunt ({args.workers} worker process(es)): {s['records']:,} records,"
                       f" {s['targets']:,} distinct targets re-checked in {s['seconds']:.1f} s "
-                      f"(answer after {wall:.1f} s); {s['findings']:,} findings "
-                      f"({s['new_findings']:,} new), {people:,} people")
+                      f"(answer after {wall:.1f} s; classification {s['cpu_seconds']:.1f} CPU "
+                      f"seconds); {s['findings']:,} findings ({s['new_findings']:,} new), "
+                      f"{people:,} people; load average now {os.getloadavg()[0]:.1f}")
                 print(describe("during the run", latencies))
         finally:
             service.stop()

@@ -175,12 +175,15 @@ class Summary:
     findings: int = 0
     new_findings: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time the classification took (in the workers)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "policy_version": self.policy_version, "since": self.since,
                 "until": self.until, "trigger": self.trigger, "targets": self.targets,
                 "verdicts": self.verdicts, "records": self.records, "findings": self.findings,
-                "new_findings": self.new_findings, "seconds": round(self.seconds, 3)}
+                "new_findings": self.new_findings, "seconds": round(self.seconds, 3),
+                "cpu_seconds": round(self.cpu_seconds, 3)}
 
     def record(self, now: float) -> LogRecord:
         detail = {k: v for k, v in self.to_dict().items() if k not in ("id", "policy_version")}
@@ -216,14 +219,23 @@ def _start_worker(directory: str) -> None:
         _worker_error = f"signatures in {directory} do not load: {exc}"
 
 
-def _classify_in_worker(targets: list[str], version: str) -> list[NewVerdict]:
+def _classify_in_worker(targets: list[str], version: str) -> tuple[list[NewVerdict], float]:
     if _worker_policy is None:
         raise RetrohuntError("signatures-changed", _worker_error or "no policy in the worker")
     if _worker_policy.version != version:
         raise RetrohuntError("signatures-changed",
                              f"the signatures on disk are {_worker_policy.version}, the run "
                              f"was for {version}: reload, then run again")
-    return [verdict_of(_worker_policy, t) for t in targets]
+    return _classify(_worker_policy, targets, time.process_time)
+
+
+def _classify(policy: Policy, targets: list[str],
+              clock: Callable[[], float]) -> tuple[list[NewVerdict], float]:
+    """The verdicts, and the CPU seconds they took (what a run costs, whatever else the
+    machine is doing)."""
+    started = clock()
+    verdicts = [verdict_of(policy, t) for t in targets]
+    return verdicts, clock() - started
 
 
 class Classifying:
@@ -255,15 +267,15 @@ class Classifying:
         """Chunks worth keeping queued: each worker has the next one ready."""
         return 2 * max(1, self.workers)
 
-    def submit(self, targets: list[str]) -> asyncio.Future[list[NewVerdict]]:
+    def submit(self, targets: list[str]) -> asyncio.Future[tuple[list[NewVerdict], float]]:
+        """The targets' verdicts, and the CPU seconds they took."""
         assert self._pool is not None
         loop = asyncio.get_running_loop()
         if self.workers:
             return loop.run_in_executor(self._pool, _classify_in_worker, targets,
                                         self.policy.version)
-        policy = self.policy
-        return loop.run_in_executor(self._pool,
-                                    lambda: [verdict_of(policy, t) for t in targets])
+        return loop.run_in_executor(self._pool, _classify, self.policy, targets,
+                                    time.thread_time)
 
 
 # -- a run ---------------------------------------------------------------------------------------
@@ -341,9 +353,12 @@ async def _hunt(store: LogStore, classifying: Classifying, summary: Summary, lea
                 on_progress: Callable[[Summary], None] | None) -> dict[str, Finding]:
     """Classify every distinct target of the window; the findings by target (no records yet)."""
     findings: dict[str, Finding] = {}
-    pending: list[tuple[list[TargetVerdicts], list[str], asyncio.Future[list[NewVerdict]]]] = []
+    pending: list[tuple[list[TargetVerdicts], list[str], asyncio.Future[Any]]] = []
 
-    def settle(chunk: list[TargetVerdicts], targets: list[str], verdicts: list[NewVerdict]):
+    def settle(chunk: list[TargetVerdicts], targets: list[str],
+               result: tuple[list[NewVerdict], float]) -> None:
+        verdicts, cpu = result
+        summary.cpu_seconds += cpu
         by_target = dict(zip(targets, verdicts, strict=True))
         summary.verdicts += len(chunk)
         for item in chunk:
