@@ -324,7 +324,6 @@ async def recorded_targets(store: LogStore, version: str) -> set[str]:
 async def run(
     store: LogStore, classifying: Classifying, *, since: float, until: float,
     trigger: str = "manual", owner: str | None = None, skip_if_done: bool = False,
-    on_progress: Callable[[Summary], None] | None = None,
 ) -> RunResult | None:
     """One retro-hunt over `[since, until)` with `classifying.policy`; its findings and summary
     are in the log when it returns. None when `skip_if_done` and the newest finished run on
@@ -339,7 +338,7 @@ async def run(
             return None
         started = time.monotonic()
         summary = Summary("", version, since, until, trigger)
-        findings = await _hunt(store, classifying, summary, lease, on_progress)
+        findings = await _hunt(store, classifying, summary, lease)
         await _people(store, findings, since, until)
         await lease.keep()
         result = await _record(store, summary, findings, started)
@@ -349,8 +348,8 @@ async def run(
         await lease.give_up()
 
 
-async def _hunt(store: LogStore, classifying: Classifying, summary: Summary, lease: _Lease,
-                on_progress: Callable[[Summary], None] | None) -> dict[str, Finding]:
+async def _hunt(store: LogStore, classifying: Classifying, summary: Summary,
+                lease: _Lease) -> dict[str, Finding]:
     """Classify every distinct target of the window; the findings by target (no records yet)."""
     findings: dict[str, Finding] = {}
     pending: list[tuple[list[TargetVerdicts], list[str], asyncio.Future[Any]]] = []
@@ -366,8 +365,6 @@ async def _hunt(store: LogStore, classifying: Classifying, summary: Summary, lea
             new = by_target[item.target]
             if is_finding(item.action, item.codes, new):
                 findings.setdefault(item.target, Finding(item.target, new))
-        if on_progress:
-            on_progress(summary)
 
     last = None
     try:

@@ -157,6 +157,6 @@ async def run_retrohunt(service: Service, since: float, until: float) -> RunResu
 async def retrohunt(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     settings = service.settings
-    body = await read_json(request, 16 * 1024) if request.content_length else None
+    body = await read_json(request, 16 * 1024) if request.can_read_body else None
     since, until = retrohunt_window(body, settings.retrohunt_days, settings.retention_days)
     return json_response((await run_retrohunt(service, since, until)).to_dict())

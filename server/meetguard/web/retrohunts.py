@@ -14,7 +14,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..retrohunt import Classifying, RetrohuntError, RunResult, lease_owner, run, window
+from ..retrohunt import Classifying, RetrohuntError, RunResult, run, window
 from ..store.base import StoreError
 
 if TYPE_CHECKING:
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("meetguard.retrohunt")
 WAIT_FOR_LEASE_SECONDS = 1.0
 """How often a run after a reload looks again whether the log is free."""
+MANUAL_WAIT_SECONDS = 3.0
+"""How long a run asked for waits for another one to end before it answers 409."""
 
 
 class Retrohunts:
@@ -30,7 +32,6 @@ class Retrohunts:
 
     def __init__(self, service: Service) -> None:
         self._service = service
-        self._owner = lease_owner()
         self.running = 0
         self.last: dict[str, Any] | None = None
         """The summary of this service's last finished run."""
@@ -44,11 +45,22 @@ class Retrohunts:
     async def run_now(self, since: float, until: float, trigger: str = "manual") -> RunResult:
         """One run now (shielded: the caller going away does not cut it short; shutdown
         does). Raises RetrohuntError("retrohunt-running") when another run holds the log."""
-        task = self._spawn(self._run(since, until, trigger, skip_if_done=False),
-                           "meetguard-retrohunt")
-        result = await asyncio.shield(task)
-        assert result is not None
-        return result
+        task = self._spawn(self._manual(since, until, trigger), "meetguard-retrohunt")
+        return await asyncio.shield(task)
+
+    async def _manual(self, since: float, until: float, trigger: str) -> RunResult:
+        """A run that waits a moment for one holding the log (the run after a reload that is
+        only making sure its version is done, say), then says it is busy."""
+        deadline = time.monotonic() + MANUAL_WAIT_SECONDS
+        while True:
+            try:
+                result = await self._run(since, until, trigger, skip_if_done=False)
+                assert result is not None
+                return result
+            except RetrohuntError as exc:
+                if exc.code != "retrohunt-running" or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.1)
 
     def _spawn(self, work: Any, name: str) -> asyncio.Task[Any]:
         tasks = self._service.tasks
@@ -84,9 +96,10 @@ class Retrohunts:
                                                   "until": until, "trigger": trigger})
             with Classifying(policy, service.signatures_dir,
                              service.settings.retrohunt_workers) as classifying:
+                # (each run its own lease owner: a run after a reload waits for this
+                # process's run of the previous policy too)
                 result = await run(service.store, classifying, since=since, until=until,
-                                   trigger=trigger, owner=self._owner,
-                                   skip_if_done=skip_if_done)
+                                   trigger=trigger, skip_if_done=skip_if_done)
             outcome = "skipped" if result is None else "finished"
             if result is not None:
                 self._finished(result)
