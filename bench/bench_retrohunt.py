@@ -137,13 +137,13 @@ def _free_port() -> int:
 
 
 async def checks(session: aiohttp.ClientSession, url: str, stop: asyncio.Event,
-                 connections: int, rate: float) -> list[float]:
+                 connections: int, rate: float) -> list[tuple[float, float]]:
     """Single-URL checks at `rate` per second over `connections` connections (each sends its
-    next one on time, or at once when late), until `stop`; latencies in ms."""
+    next one on time, or at once when late), until `stop`; (latency in ms, when it was sent)."""
     rng = random.Random(7)
     pool = targets(20_000, hosts(2000, rng), rng)
     headers = {"Authorization": f"Bearer {CLIENT_KEY}", "X-MeetGuard-Install": "bench"}
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
 
     interval = connections / rate
 
@@ -158,16 +158,16 @@ async def checks(session: aiohttp.ClientSession, url: str, stop: asyncio.Event,
             async with session.post(url + "/v1/links/check", json=body,
                                     headers=headers) as response:
                 await response.read()
-            latencies.append((time.perf_counter() - started) * 1000)
+            latencies.append(((time.perf_counter() - started) * 1000, started))
             i += connections
     await asyncio.gather(*(one(c) for c in range(connections)))
     return latencies
 
 
-def describe(name: str, latencies: list[float]) -> str:
-    if not latencies:
+def describe(name: str, checked: list[tuple[float, float]]) -> str:
+    if not checked:
         return f"{name}: no checks"
-    ordered = sorted(latencies)
+    ordered = sorted(ms for ms, _ in checked)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return (f"{name}: {len(ordered):,} single-URL checks, p50 {statistics.median(ordered):.2f} ms"
             f", p99 {p99:.2f} ms, max {ordered[-1]:.1f} ms")
@@ -221,6 +221,9 @@ async def measure(args: argparse.Namespace, work: Path) -> None:
                       f"seconds); {s['findings']:,} findings ({s['new_findings']:,} new), "
                       f"{people:,} people; load average now {os.getloadavg()[0]:.1f}")
                 print(describe("during the run", latencies))
+                slowest = sorted(latencies, reverse=True)[:8]
+                print("slowest checks (ms @ seconds into the run): " + ", ".join(
+                    f"{ms:.0f} @ {at - started:.1f}" for ms, at in slowest))
         finally:
             service.stop()
     conn = sqlite3.connect(data / "meetguard.sqlite3")

@@ -47,6 +47,8 @@ LEASE = "retrohunt"
 LEASE_SECONDS = 60.0
 """How long a run's lease lasts unless renewed (a run renews it after each chunk): a run
 whose process died frees the log this long after."""
+YIELD_EVERY = 256
+"""Findings or records handled between two turns of the event loop (live checks waiting)."""
 MAX_RECORD_IDS = 1000
 """The most record ids one finding lists (it counts them all)."""
 _RANK = {a.value: a.rank for a in Action}
@@ -219,6 +221,10 @@ def _start_worker(directory: str) -> None:
         _worker_error = f"signatures in {directory} do not load: {exc}"
 
 
+def _started() -> None:
+    """Nothing: submitted once per worker to start the processes (see `Classifying`)."""
+
+
 def _classify_in_worker(targets: list[str], version: str) -> tuple[list[NewVerdict], float]:
     if _worker_policy is None:
         raise RetrohuntError("signatures-changed", _worker_error or "no policy in the worker")
@@ -249,16 +255,25 @@ class Classifying:
         self._directory = directory
         self._pool: concurrent.futures.Executor | None = None
 
-    def __enter__(self) -> Classifying:
+    async def __aenter__(self) -> Classifying:
         if self.workers:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker, initargs=(str(self._directory),))
+            # The pool starts a process per submit while none is idle, in the submitting
+            # thread: a thread of its own, not the event loop (starting one held the loop for
+            # ~90 ms under load: live checks waited).
+            await asyncio.to_thread(self._start_processes)
         else:
             self._pool = concurrent.futures.ThreadPoolExecutor(1, "meetguard-retrohunt")
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _start_processes(self) -> None:
+        assert self._pool is not None
+        for _ in range(self.workers):
+            self._pool.submit(_started)
+
+    async def __aexit__(self, *exc: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -393,10 +408,14 @@ async def _people(store: LogStore, findings: dict[str, Finding], since: float,
     with a verdict the new one is stricter than."""
     if not findings:
         return
+    seen = 0
     async for record in store.records_with_targets(list(findings), since, until):
         finding = findings.get(record.target or "")
         if finding is not None and is_finding(record.action, record.codes, finding.new):
             finding.add(record)
+        seen += 1
+        if seen % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # live checks go first
 
 
 async def _record(store: LogStore, summary: Summary, findings: dict[str, Finding],
@@ -406,8 +425,12 @@ async def _record(store: LogStore, summary: Summary, findings: dict[str, Finding
     now = time.time()
     summary.id = new_record_id(now)  # (a record's id carries its time: the console finds it)
     ordered = sorted(findings.values(), key=lambda f: f.target)
-    records = [f.record(now, summary.policy_version, summary.id) for f in ordered
-               if f.target not in known and f.records_total]
+    records = []
+    for i, f in enumerate(ordered):
+        if f.target not in known and f.records_total:
+            records.append(f.record(now, summary.policy_version, summary.id))
+        if i % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
     summary.findings = sum(1 for f in ordered if f.records_total)
     summary.new_findings = len(records)
     summary.seconds = time.monotonic() - started

@@ -66,7 +66,7 @@ async def _local(args: Any, since: float, until: float) -> dict[str, Any]:
     try:
         await store.start()
         try:
-            with Classifying(policy, directory, args.workers) as classifying:
+            async with Classifying(policy, directory, args.workers) as classifying:
                 result = await run(store, classifying, since=since, until=until,
                                    trigger="cli")
         finally:

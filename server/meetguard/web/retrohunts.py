@@ -94,7 +94,7 @@ class Retrohunts:
         try:
             log.info("retro-hunt started", extra={"version": policy.version, "since": since,
                                                   "until": until, "trigger": trigger})
-            with Classifying(policy, service.signatures_dir,
+            async with Classifying(policy, service.signatures_dir,
                              service.settings.retrohunt_workers) as classifying:
                 # (each run its own lease owner: a run after a reload waits for this
                 # process's run of the previous policy too)
