@@ -54,6 +54,11 @@ async def test_cli_on_the_data_directory_then_through_the_service(
     check_findings(answer["findings"], clicks)
     check_findings(await retro_records(client, event=FINDING_EVENT), clicks)  # in the log
 
+    logged = await meetguard("logs", "--db", str(data / "meetguard.sqlite3"), "--kind", "retro",
+                             "--event", "newly-flagged", "--format", "jsonl")
+    assert logged.returncode == 0, logged.stderr
+    check_findings([json.loads(line) for line in logged.stdout.splitlines()], clicks)
+
     table = await meetguard("retrohunt", "--data-dir", str(data), "--signatures",
                             str(signatures), "--workers", "0")
     assert table.returncode == 0, table.stderr
