@@ -114,7 +114,8 @@ class Retrohunts:
             raise
         finally:
             self.running -= 1
-            service.metrics.inc("meetguard_retrohunt_runs_total", (("outcome", outcome),))
+            if outcome != "busy":  # (a run waiting for the log tries again: not a run)
+                service.metrics.inc("meetguard_retrohunt_runs_total", (("outcome", outcome),))
 
     def _finished(self, result: RunResult) -> None:
         summary = result.summary
@@ -134,7 +135,7 @@ def describe_metrics(service: Service) -> None:
                "Retro-hunt findings recorded (targets newly flagged in the log).")
     m.inc("meetguard_retrohunt_findings_total", (), 0)  # shown from the start
     m.describe("meetguard_retrohunt_runs_total", "counter",
-               "Retro-hunt runs by outcome (finished, skipped, busy, interrupted, failed).")
+               "Retro-hunt runs by outcome (finished, skipped, interrupted, failed).")
     m.describe("meetguard_retrohunt_running", "gauge", "Retro-hunts running in this process.")
     m.gauge("meetguard_retrohunt_running",
             lambda: [((), float(service.retrohunts.running if service.retrohunts else 0))])
