@@ -25,7 +25,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -225,23 +225,37 @@ def _started() -> None:
     """Nothing: submitted once per worker to start the processes (see `Classifying`)."""
 
 
-def _classify_in_worker(targets: list[str], version: str) -> tuple[list[NewVerdict], float]:
+Flagged = list[tuple[str, NewVerdict]]
+"""The targets of a chunk that are findings, with their new verdict."""
+
+
+def _classify_in_worker(chunk: list[tuple[str, str | None, tuple[str, ...]]],
+                        version: str) -> tuple[Flagged, float]:
     if _worker_policy is None:
         raise RetrohuntError("signatures-changed", _worker_error or "no policy in the worker")
     if _worker_policy.version != version:
         raise RetrohuntError("signatures-changed",
                              f"the signatures on disk are {_worker_policy.version}, the run "
                              f"was for {version}: reload, then run again")
-    return _classify(_worker_policy, targets, time.process_time)
+    return _flag(_worker_policy, chunk, time.process_time)
 
 
-def _classify(policy: Policy, targets: list[str],
-              clock: Callable[[], float]) -> tuple[list[NewVerdict], float]:
-    """The verdicts, and the CPU seconds they took (what a run costs, whatever else the
-    machine is doing)."""
+def _flag(policy: Policy, chunk: list[tuple[str, str | None, tuple[str, ...]]],
+          clock: Callable[[], float]) -> tuple[Flagged, float]:
+    """The findings among `(target, logged action, logged codes)`, and the CPU seconds the
+    chunk took (what a run costs, whatever else the machine is doing). Decided here, beside
+    the classification, so that only the few findings travel back: the service's process
+    (and its event loop) handles a handful of results per chunk, not thousands."""
     started = clock()
-    verdicts = [verdict_of(policy, t) for t in targets]
-    return verdicts, clock() - started
+    verdicts: dict[str, NewVerdict] = {}
+    flagged: Flagged = []
+    for target, action, codes in chunk:
+        new = verdicts.get(target)
+        if new is None:
+            new = verdicts[target] = verdict_of(policy, target)
+        if is_finding(action, codes, new):
+            flagged.append((target, new))
+    return flagged, clock() - started
 
 
 class Classifying:
@@ -282,15 +296,15 @@ class Classifying:
         """Chunks worth keeping queued: each worker has the next one ready."""
         return 2 * max(1, self.workers)
 
-    def submit(self, targets: list[str]) -> asyncio.Future[tuple[list[NewVerdict], float]]:
-        """The targets' verdicts, and the CPU seconds they took."""
+    def submit(self, chunk: Sequence[TargetVerdicts]) -> asyncio.Future[tuple[Flagged, float]]:
+        """The findings of a chunk (see `_flag`), and the CPU seconds they took."""
         assert self._pool is not None
         loop = asyncio.get_running_loop()
+        plain = [(t.target, t.action, t.codes) for t in chunk]  # (smaller to send)
         if self.workers:
-            return loop.run_in_executor(self._pool, _classify_in_worker, targets,
+            return loop.run_in_executor(self._pool, _classify_in_worker, plain,
                                         self.policy.version)
-        return loop.run_in_executor(self._pool, _classify, self.policy, targets,
-                                    time.thread_time)
+        return loop.run_in_executor(self._pool, _flag, self.policy, plain, time.thread_time)
 
 
 # -- a run ---------------------------------------------------------------------------------------
@@ -367,37 +381,32 @@ async def _hunt(store: LogStore, classifying: Classifying, summary: Summary,
                 lease: _Lease) -> dict[str, Finding]:
     """Classify every distinct target of the window; the findings by target (no records yet)."""
     findings: dict[str, Finding] = {}
-    pending: list[tuple[list[TargetVerdicts], list[str], asyncio.Future[Any]]] = []
+    pending: list[tuple[list[TargetVerdicts], asyncio.Future[Any]]] = []
 
-    def settle(chunk: list[TargetVerdicts], targets: list[str],
-               result: tuple[list[NewVerdict], float]) -> None:
-        verdicts, cpu = result
+    def settle(chunk: list[TargetVerdicts], result: tuple[Flagged, float]) -> None:
+        flagged, cpu = result
         summary.cpu_seconds += cpu
-        by_target = dict(zip(targets, verdicts, strict=True))
         summary.verdicts += len(chunk)
-        for item in chunk:
-            summary.records += item.records
-            new = by_target[item.target]
-            if is_finding(item.action, item.codes, new):
-                findings.setdefault(item.target, Finding(item.target, new))
+        summary.records += sum(item.records for item in chunk)
+        for target, new in flagged:
+            findings.setdefault(target, Finding(target, new))
 
     last = None
     try:
         async for chunk in store.logged_targets(summary.since, summary.until):
-            targets = list(dict.fromkeys(item.target for item in chunk))
             # A target whose entries a chunk edge split is counted (and classified) twice.
-            summary.targets += len(targets) - (targets[0] == last)
-            last = targets[-1]
-            pending.append((chunk, targets, classifying.submit(targets)))
+            summary.targets += len({item.target for item in chunk}) - (chunk[0].target == last)
+            last = chunk[-1].target
+            pending.append((chunk, classifying.submit(chunk)))
             while len(pending) >= classifying.in_flight:
-                done_chunk, done_targets, future = pending.pop(0)
-                settle(done_chunk, done_targets, await future)
+                done_chunk, future = pending.pop(0)
+                settle(done_chunk, await future)
                 await lease.keep()
-        for done_chunk, done_targets, future in pending:
-            settle(done_chunk, done_targets, await future)
+        for done_chunk, future in pending:
+            settle(done_chunk, await future)
         pending.clear()
     finally:
-        for _, _, future in pending:
+        for _, future in pending:
             future.cancel()
     return findings
 
