@@ -270,6 +270,13 @@ class Classifying:
         self._pool: concurrent.futures.Executor | None = None
 
     async def __aenter__(self) -> Classifying:
+        return self
+
+    async def open(self) -> None:
+        """Start the workers (a run does once it holds the log: a run that only waits for
+        another one, or finds its version done, starts no process)."""
+        if self._pool is not None:
+            return
         if self.workers:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 self.workers, mp_context=multiprocessing.get_context("spawn"),
@@ -280,7 +287,6 @@ class Classifying:
             await asyncio.to_thread(self._start_processes)
         else:
             self._pool = concurrent.futures.ThreadPoolExecutor(1, "meetguard-retrohunt")
-        return self
 
     def _start_processes(self) -> None:
         assert self._pool is not None
@@ -365,6 +371,7 @@ async def run(
         version = classifying.policy.version
         if skip_if_done and await latest_run_version(store) == version:
             return None
+        await classifying.open()
         started = time.monotonic()
         summary = Summary("", version, since, until, trigger)
         findings = await _hunt(store, classifying, summary, lease)

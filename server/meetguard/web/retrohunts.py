@@ -33,8 +33,6 @@ class Retrohunts:
     def __init__(self, service: Service) -> None:
         self._service = service
         self.running = 0
-        self.last: dict[str, Any] | None = None
-        """The summary of this service's last finished run."""
 
     def after_reload(self) -> None:
         """Start the automatic run for the policy now in force, unless turned off."""
@@ -119,7 +117,6 @@ class Retrohunts:
 
     def _finished(self, result: RunResult) -> None:
         summary = result.summary
-        self.last = {**summary.to_dict(), "finished_at": time.time()}
         self._service.metrics.inc("meetguard_retrohunt_findings_total", (),
                                   summary.new_findings)
         for finding in result.findings:
