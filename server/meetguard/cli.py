@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_signatures(commands)
     _add_serve(commands)
     _add_logs(commands)
+    _add_retrohunt(commands)
     _add_feeds(commands)
     return parser
 
@@ -134,6 +135,31 @@ def _add_logs(commands: Any) -> None:
                      help="with --follow: send records to an RFC 5424 syslog receiver, "
                           "udp://host:514 or tcp://host:601 (JSON payload)")
     sub.set_defaults(run=_run_logs)
+
+
+def _add_retrohunt(commands: Any) -> None:
+    sub = commands.add_parser(
+        "retrohunt", help="re-check the logged targets with the signatures (who clicked what "
+                          "is now known bad)",
+        description="Classify every distinct target logged in the window again; the ones now "
+                    "flagged are written to the log (kind retro) and printed with the people "
+                    "they concern. On the local data directory, or through a running service "
+                    "(--url, admin token).")
+    sub.add_argument("--since", default="7d", help="7d, 24h, ISO 8601 or unix seconds "
+                                                   "(default 7d)")
+    sub.add_argument("--until")
+    sub.add_argument("--url", help="service base URL, e.g. http://127.0.0.1:8080")
+    sub.add_argument("--token", default=os.environ.get("MEETGUARD_ADMIN_TOKEN"),
+                     help="admin token [$MEETGUARD_ADMIN_TOKEN]")
+    sub.add_argument("--data-dir", default=os.environ.get("MEETGUARD_DATA_DIR", "data"),
+                     help="the service's data directory [$MEETGUARD_DATA_DIR; default data]")
+    sub.add_argument("--signatures", metavar="DIR",
+                     help="signatures directory (default: the bundled one, or "
+                          "$MEETGUARD_SIGNATURES)")
+    sub.add_argument("--workers", type=int, default=2, choices=range(0, 65), metavar="N",
+                     help="processes to classify in (0: a thread; default 2)")
+    sub.add_argument("--format", choices=("table", "json"), default="table")
+    sub.set_defaults(run=_run_retrohunt)
 
 
 def _add_feeds(commands: Any) -> None:
@@ -260,6 +286,15 @@ def _run_logs(args: argparse.Namespace, out: TextIO) -> int:
         return run_logs(args, out)
     except LogsError as exc:
         raise CliError(f"meetguard logs: {exc}") from None
+
+
+def _run_retrohunt(args: argparse.Namespace, out: TextIO) -> int:
+    from .retrohunt_cli import RetrohuntCliError, run_retrohunt
+
+    try:
+        return run_retrohunt(args, out)
+    except RetrohuntCliError as exc:
+        raise CliError(f"meetguard retrohunt: {exc}") from None
 
 
 def _run_feeds_import(args: argparse.Namespace, out: TextIO) -> int:

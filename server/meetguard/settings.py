@@ -157,6 +157,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("syslog", None, _syslog,
             "Forward every log record to a SIEM: udp://host:port or tcp://host:port "
             "(RFC 5424, JSON payload); unset: off."),
+    Setting("retrohunt_days", 7, _int_range(0, 3650),
+            "Days of the log re-checked with the new signatures after each reload (0: off)."),
+    Setting("retrohunt_workers", 2, _int_range(0, 64),
+            "Processes a retro-hunt classifies in (0: a thread of the service)."),
     Setting("config", None, _optional, "A TOML file with any of these settings."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -87,6 +87,8 @@ def syslog_message(record: Mapping[str, Any], *, hostname: str | None = None,
     '<132>1 1970-01-01T00:00:00.500Z h meetguard 7 link - {"id":"01J","ts":0.5,"kind":"link","action":"block","target":"https://x.example/\\\\n<script>"}'
     """
     action = record.get("action")
+    if not action and record.get("kind") == "retro":  # a retro-hunt finding: its new action
+        action = (record.get("detail") or {}).get("new_action")
     severity = SEVERITY.get(action, EVENT_SEVERITY) if action else EVENT_SEVERITY
     when = datetime.fromtimestamp(float(record.get("ts") or time.time()), UTC)
     stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -213,7 +213,7 @@ async def test_sessions_in_redis_are_shared_by_instances(make_console, redis_ser
 # -- CSRF ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/reload", "/dry-run", "/signout"])
+@pytest.mark.parametrize("path", ["/reload", "/dry-run", "/retrohunt", "/signout"])
 async def test_every_action_needs_the_csrf_token(console: Console, path: str) -> None:
     body = {"url": "https://zoom.us/j/1"}
     missing = await console.client.post("/admin/api" + path, json=body)

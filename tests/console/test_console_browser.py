@@ -400,3 +400,55 @@ def test_screenshots_of_the_log_and_the_dashboard(page, seeded, artifacts, lang)
     ready(page, "dashboard")
     assert f"lang={'en' if lang == 'vi' else 'vi'}" in page.url
     assert page.errors == []
+
+
+# -- Newly flagged (retro-hunt) ------------------------------------------------------------------
+# Last in this module: it adds a known-bad domain and retro records to the shared log.
+
+
+def _admin(service: ServiceProcess, method: str, path: str) -> Any:
+    import json
+    import urllib.request
+
+    body = b"" if method == "POST" else None
+    request = urllib.request.Request(  # noqa: S310 (the test's own service on loopback)
+        service.url + path, method=method, data=body,
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
+        return json.loads(response.read())
+
+
+def test_newly_flagged_lists_who_clicked_and_links_their_records(page, seeded,
+                                                                 artifacts) -> None:
+    service, records = seeded
+    clicked = [r for r in records if r.host == "site3.example"]
+    with (service.data_dir / "signatures" / "domains" / "local.txt").open("a") as handle:
+        handle.write("\nsite3.example\n")
+    version = _admin(service, "POST", "/v1/admin/reload")["version"]
+    deadline = time.monotonic() + 60
+    while not [r for r in _admin(service, "GET", "/v1/logs?kind=retro&event=retrohunt-run")
+               ["items"] if r["policy_version"] == version]:
+        assert time.monotonic() < deadline, "the retro-hunt after the reload never ended"
+        time.sleep(0.1)
+
+    sign_in(page, service.url, "lang=en&view=retro&since=24h")
+    ready(page, "retro")
+    found = page.eval_on_selector_all("#retro-findings tr[data-record-id]",
+                                      "trs => trs.map(tr => tr.dataset.target)")
+    assert sorted(found) == sorted({r.target for r in clicked})
+    ids = page.eval_on_selector_all("#retro-findings td.ids a",
+                                    "as => as.map(a => new URL(a.href).searchParams.get('record'))")
+    assert sorted(ids) == sorted(r.id for r in clicked)
+    assert "allow" in page.text_content("#retro-findings").lower()
+    assert "known-bad" in page.text_content("#retro-findings")
+    assert "flagged (" in page.text_content("#retro-last")  # the last run's summary
+
+    page.click("#retro-run")
+    until(page, "() => document.querySelector('#retro-result').className === 'ok'")
+    assert "0 new" in page.text_content("#retro-result")
+    page.screenshot(path=str(artifacts / "console-newly-flagged.png"), full_page=True)
+
+    page.click("#retro-findings td.people a >> nth=0")  # the person: their records in the log
+    ready(page, "logs")
+    assert {r["id"] for r in rows(page)} >= {r.id for r in clicked if r.client == "pc-9"}
+    assert page.errors == []

@@ -376,3 +376,75 @@ async def test_code_and_user_filters(store: LogStore) -> None:
     assert [r.id for r in lan.items] == [records[0].id]
     with pytest.raises(StoreError):
         LogQuery(code="impersonation%")
+
+
+# -- what a retro-hunt reads: distinct targets of a window, their records, and a lease ----------
+
+
+def hunted(minute: int, client: str, target: str | None, action: str = "allow",
+           codes: tuple[str, ...] = ("unknown-origin",), kind: str = "link") -> LogRecord:
+    ts = T0 + minute * MINUTE
+    return LogRecord(id=new_record_id(ts), ts=ts, kind=kind, client=client, user=f"u-{client}",
+                     context="click", verdict_class="unknown", action=action,
+                     host="x.example", target=target, codes=codes, policy_version="v1")
+
+
+def hunt_log() -> list[LogRecord]:
+    return [
+        hunted(1, "pc-1", "https://b.example/"),
+        hunted(2, "pc-2", "https://b.example/"),
+        hunted(3, "pc-3", "https://b.example/", "block", ("known-bad",)),
+        hunted(4, "pc-1", "https://a.example/x?pwd=REDACTED"),
+        hunted(5, "pc-2", None),  # no target: nothing to re-check
+        hunted(6, "pc-3", "https://c.example/", kind="event"),
+        hunted(7, "retrohunt", "https://b.example/", "block", ("known-bad",), kind="retro"),
+        hunted(90, "pc-4", "https://d.example/"),  # outside the window below
+    ]
+
+
+async def test_logged_targets_are_distinct_verdicts_in_target_order(store: LogStore) -> None:
+    await store.append(hunt_log())
+    chunks = [c async for c in store.logged_targets(T0, T0 + 60 * MINUTE)]
+    assert all(chunks)
+    assert [tuple(t) for chunk in chunks for t in chunk] == [
+        ("https://a.example/x?pwd=REDACTED", "allow", ("unknown-origin",), 1),
+        ("https://b.example/", "allow", ("unknown-origin",), 2),
+        ("https://b.example/", "block", ("known-bad",), 1),
+        ("https://c.example/", "allow", ("unknown-origin",), 1),
+    ]
+    assert [c async for c in store.logged_targets(T0 + 100 * MINUTE, T0 + 200 * MINUTE)] == []
+
+
+async def test_logged_targets_come_in_chunks_covering_every_target(store: LogStore) -> None:
+    records = [hunted(i % 50, f"pc-{i % 7}", f"https://t{i % 2500:04}.example/")
+               for i in range(5000)]
+    await store.append(records)
+    chunks = [c async for c in store.logged_targets(T0, T0 + 60 * MINUTE)]
+    targets = [t.target for chunk in chunks for t in chunk]
+    assert targets == sorted({r.target for r in records if r.target})
+    assert sum(t.records for chunk in chunks for t in chunk) == 5000
+    assert len(chunks) >= 2
+
+
+async def test_records_with_targets_are_the_re_checked_records_of_the_window(
+    store: LogStore,
+) -> None:
+    log = hunt_log()
+    await store.append(log)
+    found = [r async for r in store.records_with_targets(
+        ["https://b.example/", "https://d.example/"], T0, T0 + 60 * MINUTE)]
+    assert sorted(r.id for r in found) == sorted(r.id for r in log[:3])
+    assert [r async for r in store.records_with_targets([], T0, T0 + 60 * MINUTE)] == []
+
+
+async def test_a_lease_has_one_owner_until_given_up_or_expired(store: LogStore) -> None:
+    assert await store.lease("retrohunt", "a", 30)
+    assert not await store.lease("retrohunt", "b", 30)
+    assert await store.lease("retrohunt", "a", 30)  # renewed
+    assert await store.lease("other", "b", 30)  # leases are by name
+    assert await store.lease("retrohunt", "b", 0)  # giving up what b does not hold: no-op
+    assert not await store.lease("retrohunt", "b", 30)
+    assert await store.lease("retrohunt", "a", 0)
+    assert await store.lease("retrohunt", "b", 0.2)
+    await asyncio.sleep(0.3)
+    assert await store.lease("retrohunt", "a", 30)  # b's expired

@@ -47,6 +47,10 @@ def parse(message: bytes) -> tuple[re.Match[str], dict[str, Any]]:
     ({"action": "warn", "kind": "link"}, 16 * 8 + 5),
     ({"action": "allow", "kind": "file"}, 16 * 8 + 6),
     ({"action": None, "kind": "event", "event": "override"}, 16 * 8 + 5),
+    # a retro-hunt finding: someone clicked what is now blocked
+    ({"action": None, "kind": "retro", "event": "newly-flagged",
+      "detail": {"old_action": "allow", "new_action": "block"}}, 16 * 8 + 4),
+    ({"action": None, "kind": "retro", "event": "retrohunt-run", "detail": {}}, 16 * 8 + 5),
 ])
 def test_priority_follows_the_action(record: dict, pri: int) -> None:
     match, payload = parse(syslog_message({"id": "01J", "ts": 1767323045.25, **record}))

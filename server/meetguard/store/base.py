@@ -20,13 +20,13 @@ import logging
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 
 log = logging.getLogger(__name__)
 
-RECORD_KINDS = ("link", "file", "event")
+RECORD_KINDS = ("link", "file", "event", "retro")
 MAX_LIMIT = 1000
 HOUR = 3600
 DAY = 86400
@@ -124,7 +124,7 @@ class LogRecord(NamedTuple):
     ts: float
     """When it happened, unix seconds UTC."""
     kind: str
-    """`link`, `file` or `event`."""
+    """`link`, `file`, `event`, or `retro` (a retro-hunt finding or run, see `retrohunt`)."""
     client: str
     """Extension install id or API key name."""
     user: str | None = None
@@ -357,6 +357,17 @@ def page_from(records: Sequence[LogRecord], limit: int) -> LogPage:
     return LogPage(items, encode_cursor(items[-1].ts, items[-1].id) if more else None)
 
 
+class TargetVerdicts(NamedTuple):
+    """A distinct logged target with one verdict it was logged with (see `logged_targets`)."""
+
+    target: str
+    """The redacted destination, as stored."""
+    action: str | None
+    codes: tuple[str, ...]
+    records: int
+    """How many records in the window have this target, action and codes."""
+
+
 class CounterKey(NamedTuple):
     """What a counted-but-not-stored verdict is counted under."""
 
@@ -446,6 +457,43 @@ async def export_by_pages(
         current = current.next_page(page.next_cursor)
 
 
+TARGETS_CHUNK = 2000
+"""Distinct targets per chunk of `logged_targets`."""
+
+
+def rechecked(record: LogRecord) -> bool:
+    """Whether a record's target is re-checked by a retro-hunt: it has one, and it is not a
+    finding itself."""
+    return bool(record.target) and record.kind != "retro"
+
+
+async def targets_by_export(
+    export: Callable[[LogQuery], AsyncIterator[LogRecord]], since: float, until: float,
+    chunk: int = TARGETS_CHUNK,
+) -> AsyncIterator[list[TargetVerdicts]]:
+    """`logged_targets` for a store with no grouping of its own: every record in the window
+    read once (grouped in memory), then yielded in chunks ordered by target."""
+    groups: dict[tuple[str, str | None, tuple[str, ...]], int] = {}
+    async for record in export(LogQuery(since=since, until=until)):
+        if rechecked(record):
+            key = (record.target or "", record.action, record.codes)
+            groups[key] = groups.get(key, 0) + 1
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0], item[0][1] or "", item[0][2]))
+    for start in range(0, len(ordered), chunk):
+        yield [TargetVerdicts(*key, n) for key, n in ordered[start:start + chunk]]
+
+
+async def records_by_export(
+    export: Callable[[LogQuery], AsyncIterator[LogRecord]], targets: Collection[str],
+    since: float, until: float,
+) -> AsyncIterator[LogRecord]:
+    """`records_with_targets` for a store with no index of targets: the window read once."""
+    wanted = set(targets)
+    async for record in export(LogQuery(since=since, until=until)):
+        if record.target in wanted and rechecked(record):
+            yield record
+
+
 class Lifecycle:
     """`async with store:` starts it and closes it, for every store and shared state."""
 
@@ -504,6 +552,21 @@ class LogStore(Protocol):
 
     async def run_retention(self, interval_s: float = 3600.0) -> None:
         """Purge past the retention period every `interval_s`, until cancelled."""
+
+    def logged_targets(self, since: float, until: float) -> AsyncIterator[list[TargetVerdicts]]:
+        """Every distinct (target, action, codes) of the records in `[since, until)` that a
+        retro-hunt re-checks (`rechecked`), with how many records each, in chunks ordered by
+        target (a target's entries are adjacent, though a chunk may end between them)."""
+
+    def records_with_targets(
+        self, targets: Collection[str], since: float, until: float
+    ) -> AsyncIterator[LogRecord]:
+        """The re-checked records in `[since, until)` whose target is one of `targets`."""
+
+    async def lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Take or renew (same `owner`) the lease `name` on this log for `seconds`; True when
+        `owner` holds it now. `seconds=0` gives it up. One retro-hunt at a time per log, across
+        workers and instances, is this."""
 
     def health(self) -> dict:
         """e.g. `{"store": "sqlite", "queue_depth": n, "spool_size": n, "persistence": ...}`."""

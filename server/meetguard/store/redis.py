@@ -34,7 +34,7 @@ import operator
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,7 @@ from meetguard.store.base import (
     LogQuery,
     LogRecord,
     StoreError,
+    TargetVerdicts,
     check_counters,
     check_record,
     check_stats_range,
@@ -68,16 +69,32 @@ from meetguard.store.base import (
     host_suffixes,
     normalise_host,
     page_from,
+    records_by_export,
     retention_loop,
+    targets_by_export,
 )
 from meetguard.store.spool import Spool
 from meetguard.store.stats import StatsBuilder
 
 log = logging.getLogger(__name__)
 
+MAX_EXPORT_PAGE = 1000
 Client = Redis | RedisCluster
 ReloadCallback = Callable[[str], Awaitable[None]]
 UNAVAILABLE = (RedisError, OSError, TimeoutError)
+
+_LEASE_LUA = """
+-- KEYS[1] the lease; ARGV[1] owner, ARGV[2] milliseconds (0: give it up). 1 when ARGV[1]
+-- holds it afterwards (or gave it up), 0 when another owner does.
+local current = redis.call('GET', KEYS[1])
+if ARGV[2] == '0' then
+  if current == ARGV[1] then redis.call('DEL', KEYS[1]) end
+  return 1
+end
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 
 _APPEND_LUA = """
 -- Stores records none of which is stored yet, with every write grouped per key by the
@@ -249,6 +266,9 @@ class Keys:
 
     def applied(self, entry_id: str) -> str:
         return f"{self.tag}:applied:{entry_id}"
+
+    def lease(self, name: str) -> str:
+        return f"{self.tag}:lease:{name}"
 
     def scratch(self) -> str:
         return f"{self.tag}:tmp:{uuid.uuid4().hex}"
@@ -542,6 +562,7 @@ class RedisLogStore(Lifecycle):
             self._scripts[name] = self._client.register_script(source)
         self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
         self._scripts["rescore"] = self._client.register_script(_RESCORE_LUA)
+        self._scripts["lease"] = self._client.register_script(_LEASE_LUA)
         self._append_script = DirectScript(self._client, self._scripts["append"],
                                            self.keys.records)
         await self.spool.open()
@@ -866,6 +887,26 @@ class RedisLogStore(Lifecycle):
                 args += [rid, len(index), *index]
             keys = [self.keys.records, self.keys.time]
             total += await self._rt(self._scripts["purge"](keys=keys, args=args))
+
+    def _window(self, q: LogQuery) -> AsyncIterator[LogRecord]:
+        return export_by_pages(self.query, q, page_size=MAX_EXPORT_PAGE)
+
+    def logged_targets(self, since: float, until: float) -> AsyncIterator[list[TargetVerdicts]]:
+        """Distinct targets of the window: Redis keeps no index of targets, so every record of
+        the window is read once and grouped here."""
+        return targets_by_export(self._window, since, until)
+
+    def records_with_targets(
+        self, targets: Collection[str], since: float, until: float
+    ) -> AsyncIterator[LogRecord]:
+        """The re-checked records of the window with one of `targets` (newest first)."""
+        return records_by_export(self._window, targets, since, until)
+
+    async def lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Take, renew or give up a named lease (a key with an expiry, shared by instances)."""
+        ms = 0 if seconds <= 0 else max(1, round(seconds * 1000))
+        script, key = self._scripts["lease"], self.keys.lease(name)
+        return bool(await self._read(lambda: self._rt(script(keys=[key], args=[owner, str(ms)]))))
 
     async def run_retention(self, interval_s: float = 3600.0) -> None:
         """Purge records past `retention_days` every `interval_s` seconds, until cancelled."""

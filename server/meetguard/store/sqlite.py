@@ -30,7 +30,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,12 +42,14 @@ from meetguard.store.base import (
     DAY,
     HOUR,
     MAX_LIMIT,
+    TARGETS_CHUNK,
     CounterKey,
     Lifecycle,
     LogPage,
     LogQuery,
     LogRecord,
     StoreError,
+    TargetVerdicts,
     check_counters,
     check_record,
     check_stats_range,
@@ -108,6 +110,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             policy_version TEXT, event TEXT, sha256 TEXT, detail TEXT NOT NULL)""",
         "CREATE INDEX inbox_ts ON inbox (ts, id)",
         "CREATE VIEW all_records AS SELECT * FROM records UNION ALL SELECT * FROM inbox",
+    ),
+    (
+        # Named leases (`lease`): one retro-hunt at a time per log, across worker processes.
+        """CREATE TABLE leases (
+            name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL) WITHOUT ROWID""",
     ),
 )
 
@@ -422,6 +429,51 @@ def read_stats(conn: sqlite3.Connection, start: int, end: int, bucket: int) -> d
     for host, cls, n in conn.execute(_STATS_HOSTS, (day, end, day, end)):
         out.add_host(host, cls, n)
     return out.result()
+
+
+# Distinct (target, verdict) of a window, grouped by SQLite (in C: a million rows take a
+# couple of seconds, the groups are what Python sees), in target order.
+_TARGETS = (
+    "SELECT target, action, codes, COUNT(*) FROM ("
+    " SELECT target, action, codes FROM records WHERE ts >= ? AND ts < ?"
+    " AND target IS NOT NULL AND target != '' AND kind != 'retro'"
+    " UNION ALL SELECT target, action, codes FROM inbox WHERE ts >= ? AND ts < ?"
+    " AND target IS NOT NULL AND target != '' AND kind != 'retro')"
+    " GROUP BY target, action, codes ORDER BY target"
+)
+_WITH_TARGETS = (
+    f"SELECT {_READ_COLUMNS} FROM all_records WHERE ts >= ? AND ts < ? AND kind != 'retro'"
+    " AND target IN (SELECT value FROM json_each(?)) ORDER BY ts, id"
+)
+
+
+def read_targets(conn: sqlite3.Connection, since: float, until: float,
+                 chunk: int = TARGETS_CHUNK) -> Iterator[list[TargetVerdicts]]:
+    """`logged_targets` on one connection, chunk by chunk (`fetchmany`)."""
+    cursor = conn.execute(_TARGETS, (since, until, since, until))
+    while rows := cursor.fetchmany(chunk):
+        yield [TargetVerdicts(t, a, tuple(orjson.loads(c)), n) for t, a, c, n in rows]
+
+
+def read_with_targets(conn: sqlite3.Connection, targets: Collection[str], since: float,
+                      until: float) -> list[LogRecord]:
+    """`records_with_targets` on one connection (one pass over the window)."""
+    rows = conn.execute(_WITH_TARGETS, (since, until, _dumps(sorted(set(targets)))))
+    return [_record_of(row) for row in rows]
+
+
+def take_lease(conn: sqlite3.Connection, name: str, owner: str, seconds: float,
+               now: float) -> bool:
+    """`lease` inside the writer's transaction."""
+    if seconds <= 0:
+        conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+        return True
+    row = conn.execute("SELECT owner, expires FROM leases WHERE name = ?", (name,)).fetchone()
+    if row is not None and row[0] != owner and row[1] > now:
+        return False
+    conn.execute("INSERT OR REPLACE INTO leases (name, owner, expires) VALUES (?, ?, ?)",
+                 (name, owner, now + seconds))
+    return True
 
 
 @dataclass(slots=True)
@@ -815,6 +867,67 @@ class _Readers:
         self._all.clear()
 
 
+class _ThreadedReader:
+    """Chunks produced by `produce(conn)` in a thread of its own, on a read-only connection of
+    its own, at most two chunks ahead of the consumer (an event-loop task)."""
+
+    _END = object()
+
+    def __init__(self, path: Path,
+                 produce: Callable[[sqlite3.Connection], Iterator[Any]]) -> None:
+        self._uri = path.resolve().as_uri() + "?mode=ro"
+        self._produce = produce
+        self._loop = asyncio.get_running_loop()
+        self._chunks: asyncio.Queue[Any] = asyncio.Queue()
+        self._slots = threading.Semaphore(2)
+        self._stop = threading.Event()
+        self._conn: sqlite3.Connection | None = None
+        self._thread = threading.Thread(target=self._run, name="meetguard-sqlite-scan")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                for chunk in self._produce(self._conn):
+                    if not self._put(chunk):
+                        return
+            finally:
+                self._conn.close()
+        except Exception as exc:  # (the consumer must always hear how it ended)
+            self._put(StoreError("store-unavailable", f"SQLite read failed: {exc}"))
+            return
+        self._put(self._END)
+
+    def _put(self, item: Any) -> bool:
+        while not self._slots.acquire(timeout=0.1):
+            if self._stop.is_set():
+                return False
+        try:
+            self._loop.call_soon_threadsafe(self._chunks.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody is listening
+            return False
+        return True
+
+    async def next(self) -> Any:
+        """The next chunk; None at the end."""
+        item = await self._chunks.get()
+        self._slots.release()
+        if isinstance(item, StoreError):
+            raise item
+        return None if item is self._END else item
+
+    async def close(self) -> None:
+        """Stop the thread, interrupting a query in progress."""
+        self._stop.set()
+        conn = self._conn
+        if conn is not None and self._thread.is_alive():
+            with contextlib.suppress(sqlite3.Error):
+                conn.interrupt()
+        await asyncio.to_thread(self._thread.join)
+
+
 class SQLiteLogStore(Lifecycle):
     """The audit log in one SQLite file (see the module docstring).
 
@@ -912,6 +1025,38 @@ class SQLiteLogStore(Lifecycle):
                 break
         await self._writer.submit(lambda conn: purge_counters(conn, older_than))
         return total
+
+    async def logged_targets(
+        self, since: float, until: float
+    ) -> AsyncIterator[list[TargetVerdicts]]:
+        """Distinct targets of the window (see `LogStore.logged_targets`), read by a thread
+        of its own on a connection of its own: the GROUP BY holds it for seconds, and the
+        query readers stay free for the console meanwhile."""
+        if not self._started:
+            raise StoreError("store-closed", "the log store is not started (or closed)")
+        chunks = _ThreadedReader(self.path, lambda conn: read_targets(conn, since, until))
+        try:
+            while (chunk := await chunks.next()) is not None:
+                yield chunk
+        finally:
+            await chunks.close()
+
+    async def records_with_targets(
+        self, targets: Collection[str], since: float, until: float
+    ) -> AsyncIterator[LogRecord]:
+        """The re-checked records of the window with one of `targets` (oldest first)."""
+        wanted = list(targets)
+        for start in range(0, len(wanted), 10_000):
+            some = wanted[start:start + 10_000]
+            for record in await self._readers.run(
+                    lambda conn, some=some: read_with_targets(conn, some, since, until)):
+                yield record
+
+    async def lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Take, renew or give up a named lease (a row of `leases`, shared by the workers)."""
+        now = time.time()
+        return await self._writer.submit(
+            lambda conn: take_lease(conn, name, owner, seconds, now))
 
     async def run_retention(self, interval_s: float = 3600.0) -> None:
         """Purge records past `retention_days` every `interval_s` seconds, until cancelled."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from meetguard.store.base import RECORD_KINDS
 from meetguard.verdict import Action, VerdictClass
 
 TOP_HOSTS = 20
 BLOCKED_DOWNLOAD_EVENTS = ("download-blocked", "download-removed")
 _CLASSES = tuple(c.value for c in VerdictClass)
 _ACTIONS = tuple(a.value for a in Action)
+_KINDS = ("link", "file", "event")
+"""Kinds always in the totals; `retro` (retro-hunt findings) shows once there is one."""
 
 
 def _zeros(names: tuple[str, ...]) -> dict[str, int]:
@@ -36,7 +37,7 @@ class StatsBuilder:
         }
         self._class = _zeros(_CLASSES)
         self._action = _zeros(_ACTIONS)
-        self._kind = _zeros(RECORD_KINDS)
+        self._kind = _zeros(_KINDS)
         self._platforms: Counter[str] = Counter()
         self._hosts: Counter[tuple[str, str]] = Counter()
         self._events: Counter[str] = Counter()

@@ -9,11 +9,12 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import SignatureError
+from ..retrohunt import RetrohuntError, RunResult
 from ..store.base import LogQuery, StoreError
 from .app import SERVICE, Service
 from .auth import Role
 from .exports import stream_export
-from .http import json_response
+from .http import json_response, read_json
 from .middlewares import requires
 from .problems import ProblemError
 from .timeparse import parse_time
@@ -109,3 +110,53 @@ async def get_signatures(request: web.Request) -> web.Response:
     policy = snapshot.policy
     return json_response({**policy.summary(), "loaded_at": snapshot.loaded_at,
                           "platforms": [{**p.to_dict(), "name": p.name} for p in policy.platforms]})
+
+
+def retrohunt_window(body: Any, default_days: int, retention_days: int) -> tuple[float, float]:
+    """`(since, until)` from `{"since": "7d", "until": ...}` (both optional; since defaults to
+    the `retrohunt_days` setting, or 7 days); a bad one is a 400 naming the field."""
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise ProblemError("invalid-request", "the body must be a JSON object")
+    now = time.time()
+    times = {"since": f"{default_days or 7}d", "until": str(now)}
+    for name in times:
+        value = body.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) \
+                or len(str(value)) > 64:
+            raise ProblemError("invalid-request", f"/{name} must be like 7d, 24h, ISO 8601 or "
+                                                  "unix seconds")
+        times[name] = str(value)
+    try:
+        since, until = (parse_time(times[n], now=now) for n in ("since", "until"))
+    except ValueError:
+        raise ProblemError("invalid-request", "since/until must be like 7d, 24h, "
+                                              "2026-01-31T08:00:00Z or unix seconds") from None
+    if not since < until:
+        raise ProblemError("invalid-request", "since must be before until")
+    if since < now - (retention_days + 1) * 86400:
+        raise ProblemError("invalid-request", f"the log keeps {retention_days} days: since "
+                                              "must be within them")
+    return since, until
+
+
+async def run_retrohunt(service: Service, since: float, until: float) -> RunResult:
+    """A retro-hunt now; another run holding the log, or signatures on disk that are not the
+    ones in force, are 409 problems."""
+    try:
+        return await service.retrohunts.run_now(since, until)
+    except RetrohuntError as exc:
+        slug = "retrohunt-running" if exc.code == "retrohunt-running" else "signatures-changed"
+        raise ProblemError(slug, str(exc)) from None
+
+
+@requires(Role.ADMIN)
+async def retrohunt(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    settings = service.settings
+    body = await read_json(request, 16 * 1024) if request.can_read_body else None
+    since, until = retrohunt_window(body, settings.retrohunt_days, settings.retention_days)
+    return json_response((await run_retrohunt(service, since, until)).to_dict())

@@ -30,6 +30,7 @@ from ..store.sqlite import SQLiteLogStore
 from .answers import PreparedLink, preparer
 from .auth import KeyRing
 from .metrics import Metrics
+from .retrohunts import Retrohunts, describe_metrics
 
 log = logging.getLogger("meetguard.service")
 SLOW_LOG_WRITE_SECONDS = 1.0
@@ -118,6 +119,8 @@ class Service:
     callers: dict[tuple[str, str | None, str | None], Any] = field(default_factory=dict)
     """Authenticated callers by their headers (see `middlewares.MAX_KNOWN_CALLERS`)."""
     slow_writes_quiet_until: float = 0.0
+    retrohunts: Any = None
+    """`Retrohunts`: re-checks the log after each reload and on demand."""
 
     async def log(self, records: list[LogRecord], counted: dict[str, int]) -> None:
         """Store records (durable before return) and add to counters."""
@@ -148,6 +151,8 @@ class Service:
         previous, new = await self.policies.reload(self.signatures_dir)
         if previous != new:
             log.info("signatures reloaded", extra={"previous": previous, "version": new})
+        if self.retrohunts is not None:
+            self.retrohunts.after_reload()  # who already clicked what is now known bad
         if announce:
             try:
                 await self.state.publish_reload(new)
@@ -184,6 +189,7 @@ def create_app(
         middlewares=middlewares(),
         client_max_size=max(settings.max_upload_bytes, settings.max_body_bytes) + 1024,
     )
+    service.retrohunts = Retrohunts(service)
     app[SERVICE] = service
     setup_routes(app)
     app.cleanup_ctx.append(_resources)
@@ -228,9 +234,10 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in service.tasks:
+        tasks = list(service.tasks)  # (a task leaves the set as it ends)
+        for task in tasks:
             task.cancel()
-        for task in service.tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await service.state.close()
@@ -271,3 +278,4 @@ def _describe_metrics(service: Service) -> None:
             lambda: [((), float(service.store.health().get("inbox", 0) or 0))])
     m.gauge("meetguard_policy_info",
             lambda: [((("version", service.policies.current.policy.version),), 1.0)])
+    describe_metrics(service)

@@ -18,9 +18,10 @@ from typing import Any
 from aiohttp import web
 
 from ..classify import classify_link
+from ..retrohunt import FINDING_EVENT, RUN_EVENT
 from ..store.base import LogQuery, record_id_time
 from ..verdict import Action, Code, VerdictClass
-from .admin_api import log_query, reload_or_problem
+from .admin_api import log_query, reload_or_problem, retrohunt_window, run_retrohunt
 from .app import SERVICE
 from .auth import Role
 from .console import (
@@ -96,8 +97,8 @@ def _session_answer(request: web.Request, session: Any) -> dict[str, Any]:
         "name": session.name, "csrf": session.csrf, "expires": session.expires,
         "vocabulary": {
             "class": [c.value for c in VerdictClass], "action": [a.value for a in Action],
-            "kind": ["link", "file", "event"], "context": list(CONTEXTS),
-            "event": list(EVENT_TYPES), "codes": [c.value for c in Code],
+            "kind": ["link", "file", "event", "retro"], "context": list(CONTEXTS),
+            "event": [*EVENT_TYPES, FINDING_EVENT, RUN_EVENT], "codes": [c.value for c in Code],
             "platform": [{"id": p.id, "name": p.name, "class": p.verdict_class.value}
                          for p in policy.platforms],
         },
@@ -239,6 +240,16 @@ async def dry_run(request: web.Request) -> web.Response:
     return json_response({"verdict": verdict.to_dict(lang), "loaded_at": snapshot.loaded_at})
 
 
+@signed_in(csrf=True)
+async def retrohunt(request: web.Request) -> web.Response:
+    """A retro-hunt now (the "Newly flagged" page), as `POST /v1/admin/retrohunt`."""
+    service = request.app[SERVICE]
+    body = await read_json(request, 16 * 1024)
+    settings = service.settings
+    since, until = retrohunt_window(body, settings.retrohunt_days, settings.retention_days)
+    return json_response((await run_retrohunt(service, since, until)).to_dict())
+
+
 Route = tuple[str, str, Callable[[web.Request], Any]]
 ROUTES: tuple[Route, ...] = (
     ("POST", "/session", sign_in),
@@ -250,4 +261,5 @@ ROUTES: tuple[Route, ...] = (
     ("GET", "/signatures", signatures),
     ("POST", "/reload", reload),
     ("POST", "/dry-run", dry_run),
+    ("POST", "/retrohunt", retrohunt),
 )

@@ -67,7 +67,7 @@ def _schemas() -> dict[str, Any]:
     record = {
         "type": "object", "required": ["id", "ts", "kind", "client"],
         "properties": {"id": _STR, "ts": {"type": "number"},
-                       "kind": {"enum": ["link", "file", "event"]}, "client": _STR,
+                       "kind": {"enum": ["link", "file", "event", "retro"]}, "client": _STR,
                        "user": _NULLABLE_STR, "context": _NULLABLE_STR, "class": _NULLABLE_STR,
                        "action": _NULLABLE_STR, "platform": _NULLABLE_STR, "host": _NULLABLE_STR,
                        "target": _NULLABLE_STR, "codes": {"type": "array", "items": _STR},
@@ -200,6 +200,22 @@ def _paths() -> dict[str, Any]:
             "responses": {"200": _json({"type": "object", "required": ["version",
                                                                        "previous_version"]}),
                           **_problems(401, 403, 422)}}},
+        "/v1/admin/retrohunt": {"post": {
+            "summary": "Retro-hunt: re-check the targets logged in a window with the signatures "
+                       "in force; findings are written as `retro` records",
+            "security": admin,
+            "requestBody": {**_body({"type": "object", "properties": {
+                "since": {"type": ["string", "number"]},
+                "until": {"type": ["string", "number"]}}}), "required": False},
+            "responses": {"200": _json({"type": "object", "required": ["summary", "findings"],
+                                        "properties": {
+                "summary": {"type": "object", "required": [
+                    "id", "policy_version", "since", "until", "targets", "records",
+                    "findings", "new_findings", "seconds"]},
+                "findings": {"type": "array", "items": {"type": "object", "required": [
+                    "target", "host", "old_action", "new_action", "reasons", "records",
+                    "people"]}}}}),
+                          **_problems(400, 401, 403, 409, 415, 503)}}},
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json(
             {"type": "object", "required": ["status"]})}}},
         "/readyz": {"get": {"summary": "Readiness, with warnings for operators",

@@ -29,6 +29,8 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "too-many-events": (413, "Too many events in one request"),
     "unsupported-media-type": (415, "Unsupported content type"),
     "signatures-invalid": (422, "The signatures do not load; the previous ones stay in force"),
+    "retrohunt-running": (409, "A retro-hunt is running on this log"),
+    "signatures-changed": (409, "The signatures on disk are not the ones in force"),
     "rate-limited": (429, "Too many requests from this client"),
     "internal": (500, "Internal error"),
     "store-unavailable": (503, "The log store cannot be reached"),

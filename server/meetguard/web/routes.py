@@ -16,6 +16,7 @@ ROUTES = (
     ("GET", "/v1/stats", admin_api.get_stats),
     ("GET", "/v1/admin/signatures", admin_api.get_signatures),
     ("POST", "/v1/admin/reload", admin_api.reload_signatures),
+    ("POST", "/v1/admin/retrohunt", admin_api.retrohunt),
     ("GET", "/healthz", ops.healthz),
     ("GET", "/readyz", ops.readyz),
     ("GET", "/metrics", ops.metrics),

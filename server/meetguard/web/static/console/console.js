@@ -5,10 +5,13 @@ import { bindDashboard, clearDashboard, renderDashboard } from './dashboard.js';
 import { byId } from './dom.js';
 import { LANGUAGES, setLanguage, t } from './i18n.js';
 import { bindLogs, clearLogs, relabel, renderLogs, setVocabulary } from './logs.js';
+import { bindRetro, clearRetro, renderRetro } from './retro.js';
 import { bindSignatures, clearSignatures, renderSignatures } from './signatures.js';
 import { go, readState, urlOf, VIEWS } from './state.js';
 
-const RENDER = { logs: renderLogs, dashboard: renderDashboard, signatures: renderSignatures };
+const RENDER = {
+  logs: renderLogs, dashboard: renderDashboard, signatures: renderSignatures, retro: renderRetro,
+};
 let session = null;
 let rendering = 0;
 
@@ -43,6 +46,7 @@ function signedOut(message = '') {
   clearLogs();
   clearDashboard();
   clearSignatures();
+  clearRetro();
   for (const view of VIEWS) byId(`view-${view}`).hidden = true;
   byId('nav').hidden = true;
   byId('signout').hidden = true;
@@ -149,6 +153,7 @@ function bind() {
   bindLogs(readState);
   bindDashboard(readState);
   bindSignatures(showError);
+  bindRetro(readState);
 }
 
 async function main() {
