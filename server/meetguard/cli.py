@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_logs(commands)
     _add_feeds(commands)
+    _add_extension(commands)
     return parser
 
 
@@ -156,6 +157,12 @@ def _add_feeds(commands: Any) -> None:
                      help="add to the existing lists instead of replacing them")
     imp.add_argument("--format", choices=("table", "json"), default="table")
     imp.set_defaults(run=_run_feeds_import)
+
+
+def _add_extension(commands: Any) -> None:
+    from .extension_cli import add_parser
+
+    add_parser(commands, _Parser)
 
 
 # -- commands ------------------------------------------------------------------------------------

@@ -157,6 +157,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("syslog", None, _syslog,
             "Forward every log record to a SIEM: udp://host:port or tcp://host:port "
             "(RFC 5424, JSON payload); unset: off."),
+    Setting("extension_dir", None, _optional,
+            "Directory `meetguard extension pack` wrote: served, without a key, at /extension/ "
+            "(update manifests, CRX, XPI); unset: not served."),
     Setting("config", None, _optional, "A TOML file with any of these settings."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
