@@ -160,6 +160,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("extension_dir", None, _optional,
             "Directory `meetguard extension pack` wrote: served, without a key, at /extension/ "
             "(update manifests, CRX, XPI); unset: not served."),
+    Setting("tls_cert", None, _optional,
+            "PEM certificate chain: serve HTTPS (with tls_key); reloaded on SIGHUP."),
+    Setting("tls_key", None, _optional, "PEM private key of tls_cert."),
     Setting("config", None, _optional, "A TOML file with any of these settings."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
