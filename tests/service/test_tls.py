@@ -4,8 +4,6 @@ configured certificate, and a renewed certificate is served after SIGHUP, no res
 from __future__ import annotations
 
 import signal
-import socket
-import ssl
 import subprocess
 import sys
 import time
@@ -13,39 +11,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from tests.support.service import ROOT, ServiceProcess, client_headers
-from tests.support.tls import LocalCA
-
-
-class TlsService(ServiceProcess):
-    """The service over HTTPS; the test's CA is the only one trusted."""
-
-    def __init__(self, data_dir: Path, ca: LocalCA, cert: Path, key: Path) -> None:
-        super().__init__(data_dir, args=("--tls-cert", str(cert), "--tls-key", str(key)))
-        self.url = f"https://127.0.0.1:{self.port}"
-        self.context = ssl.create_default_context(cadata=ca.pem().decode())
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"meetguard serve exited: {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1,  # noqa: S310
-                                            context=self.context) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"meetguard serve did not become ready: {self.log.read_text()[-2000:]}")
-
-    def presented(self) -> x509.Certificate:
-        """The certificate a new connection is given (verified against the test CA)."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw, \
-                self.context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+from tests.support.service import ROOT, client_headers
+from tests.support.tls import LocalCA, TlsService
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import socket
+import ssl
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from tests.support.service import ServiceProcess
 
 
 def _name(common_name: str) -> x509.Name:
@@ -72,3 +77,32 @@ class LocalCA:
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + self.pem())
         key_path.write_bytes(_pem_key(key))
         return cert
+
+
+class TlsService(ServiceProcess):
+    """The service over HTTPS; the test's CA is the only one trusted."""
+
+    def __init__(self, data_dir: Path, ca: LocalCA, cert: Path, key: Path) -> None:
+        super().__init__(data_dir, args=("--tls-cert", str(cert), "--tls-key", str(key)))
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.context = ssl.create_default_context(cadata=ca.pem().decode())
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"meetguard serve exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1,  # noqa: S310
+                                            context=self.context) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"meetguard serve did not become ready: {self.log.read_text()[-2000:]}")
+
+    def presented(self) -> x509.Certificate:
+        """The certificate a new connection is given (verified against the test CA)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as raw, \
+                self.context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
