@@ -15,6 +15,7 @@ from .extension_policy import (
     LINUX_DIRS,
     SYSTEMS,
     Rollout,
+    ca_certificate,
     default_file_name,
     default_install_url,
     managed_values,
@@ -73,6 +74,11 @@ def _add_policy(verbs: Any) -> None:
     policy.add_argument("--webmail-host", action="append", default=[], metavar="HOST")
     policy.add_argument("--fail-mode", choices=("open", "closed"))
     policy.add_argument("--language", choices=("vi", "en"))
+    policy.add_argument("--ca-cert", action="append", default=[], metavar="FILE",
+                        help="trust this CA for the service's HTTPS. Chromium browsers: the "
+                             "certificate file here (PEM/DER), embedded as CACertificates; "
+                             "Firefox: the absolute path where desktops have it "
+                             "(Certificates.Install)")
     policy.add_argument("--out", type=Path, metavar="FILE",
                         help="file to write (default: standard output)")
     policy.set_defaults(run=run_policy)
@@ -119,7 +125,17 @@ def _rollout(args: argparse.Namespace) -> Rollout:
                              language=args.language)
     return Rollout(args.browser, args.system, _extension_id(args),
                    args.update_url or default_install_url(args.browser, managed["serverUrl"]),
-                   managed)
+                   managed, _certificates(args))
+
+
+def _certificates(args: argparse.Namespace) -> tuple[str, ...]:
+    if args.browser != "firefox":
+        return tuple(ca_certificate(Path(path)) for path in args.ca_cert)
+    relative = [path for path in args.ca_cert if not Path(path).is_absolute()]
+    if relative:
+        raise KitError(f"--ca-cert {relative[0]}: for Firefox, the absolute path of the "
+                       "certificate file on the desktops")
+    return tuple(args.ca_cert)
 
 
 def _extension_id(args: argparse.Namespace) -> str:

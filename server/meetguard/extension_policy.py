@@ -9,6 +9,7 @@ would refuse must never reach 5,000 desktops.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import plistlib
@@ -49,6 +50,9 @@ class Rollout:
     extension_id: str  # Chromium id (a-p x32) or Firefox's gecko id
     install_url: str  # Chromium: the update manifest; Firefox: the XPI
     managed: Mapping[str, Any]
+    ca_certificates: tuple[str, ...] = ()
+    """Chromium browsers: base64 DER certificates to trust (CACertificates); Firefox: paths of
+    certificate files on the desktops (Certificates.Install)."""
 
 
 def default_schema() -> dict[str, Any]:
@@ -150,16 +154,36 @@ def default_file_name(rollout: Rollout) -> str:
 def policy_document(rollout: Rollout) -> dict[str, Any]:
     """The browser's policies as one JSON-shaped document (what Linux takes as is)."""
     if rollout.browser == "firefox":
-        return {"policies": {
+        policies: dict[str, Any] = {
             "ExtensionSettings": {rollout.extension_id: {
                 "installation_mode": "force_installed", "install_url": rollout.install_url}},
             "3rdparty": {"Extensions": {rollout.extension_id: dict(rollout.managed)}},
-        }}
-    return {
+        }
+        if rollout.ca_certificates:
+            policies["Certificates"] = {"Install": list(rollout.ca_certificates)}
+        return {"policies": policies}
+    document: dict[str, Any] = {
         "ExtensionSettings": {rollout.extension_id: {
             "installation_mode": "force_installed", "update_url": rollout.install_url}},
         "3rdparty": {"extensions": {rollout.extension_id: dict(rollout.managed)}},
     }
+    if rollout.ca_certificates:
+        document["CACertificates"] = list(rollout.ca_certificates)
+    return document
+
+
+def ca_certificate(path: Path) -> str:
+    """A CA certificate file (PEM or DER) as the base64 DER that CACertificates takes."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    data = path.read_bytes()
+    try:
+        cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
+                else x509.load_der_x509_certificate(data))
+    except ValueError:
+        raise KitError(f"--ca-cert {path} is not a PEM or DER certificate") from None
+    return base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii")
 
 
 def render(rollout: Rollout) -> bytes:
@@ -183,8 +207,13 @@ def render_reg(rollout: Rollout) -> bytes:
     else:
         managed_key = f"{base}\\3rdparty\\extensions\\{rollout.extension_id}\\policy"
     lines = ["Windows Registry Editor Version 5.00", "", f"[{base}]",
-             _reg_value("ExtensionSettings", json.dumps(settings["ExtensionSettings"])), "",
-             f"[{managed_key}]"]
+             _reg_value("ExtensionSettings", json.dumps(settings["ExtensionSettings"]))]
+    certificates = ("Certificates\\Install" if rollout.browser == "firefox"
+                    else "CACertificates")
+    if rollout.ca_certificates:
+        lines += ["", f"[{base}\\{certificates}]"]
+        lines += [_reg_value(str(i), c) for i, c in enumerate(rollout.ca_certificates, 1)]
+    lines += ["", f"[{managed_key}]"]
     lists = []
     for name, value in rollout.managed.items():
         if isinstance(value, list):
@@ -212,8 +241,9 @@ def render_mobileconfig(rollout: Rollout) -> bytes:
         payloads = [_payload(domain, {"EnterprisePoliciesEnabled": True,
                                       **document["policies"]})]
     else:
+        browser = {k: v for k, v in document.items() if k != "3rdparty"}
         payloads = [
-            _payload(domain, {"ExtensionSettings": document["ExtensionSettings"]}),
+            _payload(domain, browser),
             _payload(f"{domain}.extensions.{rollout.extension_id}", dict(rollout.managed)),
         ]
     profile = {

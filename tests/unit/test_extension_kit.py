@@ -278,3 +278,56 @@ def test_policy_warns_about_plain_http_off_loopback(kit: dict, url: str, warns: 
     assert (b"plain http" in done.stderr) is warns
     assert json.loads(done.stdout)["policies"]["3rdparty"]["Extensions"][GECKO_ID][
         "serverUrl"] == url
+
+
+# -- the organisation's CA for the service's HTTPS ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    from tests.support.tls import LocalCA
+
+    ca = LocalCA.create()
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    path.write_bytes(ca.pem())
+    return path, base64.b64encode(ca.der()).decode()
+
+
+@pytest.mark.parametrize("system", ["linux", "windows", "macos"])
+def test_ca_cert_is_embedded_for_chromium_browsers(kit: dict, tmp_path: Path, ca_file,
+                                                  system: str) -> None:
+    path, der = ca_file
+    out = tmp_path / "p"
+    done = policy(kit, "chrome", system, out, "--ca-cert", str(path))
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    if system == "linux":
+        assert json.loads(data)["CACertificates"] == [der]  # what test_https.py trusts by
+    elif system == "windows":
+        keys = read_reg(data)
+        assert keys[REG_BASES["chrome"] + "\\CACertificates"] == {"1": der}
+    else:
+        payloads = {p["PayloadType"]: p for p in plistlib.loads(data)["PayloadContent"]}
+        assert payloads["com.google.Chrome"]["CACertificates"] == [der]
+
+
+def test_ca_cert_for_firefox_is_the_path_on_the_desktops(kit: dict, tmp_path: Path) -> None:
+    done = policy(kit, "firefox", "linux", tmp_path / "p.json", "--ca-cert",
+                  "/usr/local/share/ca-certificates/meetguard-ca.crt")
+    assert done.returncode == 0, done.stderr
+    document = json.loads((tmp_path / "p.json").read_text())["policies"]
+    assert document["Certificates"] == {
+        "Install": ["/usr/local/share/ca-certificates/meetguard-ca.crt"]}
+    relative = policy(kit, "firefox", "linux", tmp_path / "q.json", "--ca-cert", "ca.crt")
+    assert relative.returncode == 1 and b"absolute path" in relative.stderr
+    assert not (tmp_path / "q.json").exists()
+
+
+@pytest.mark.parametrize("content", [b"not a certificate", b"-----BEGIN CERTIFICATE-----\nxx"])
+def test_a_ca_cert_that_is_not_one_gets_one_line(kit: dict, tmp_path: Path,
+                                                 content: bytes) -> None:
+    (tmp_path / "bad.pem").write_bytes(content)
+    for path in (tmp_path / "bad.pem", tmp_path / "missing.pem"):
+        done = policy(kit, "edge", "linux", tmp_path / "p.json", "--ca-cert", str(path))
+        assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+        assert b"Traceback" not in done.stderr and not (tmp_path / "p.json").exists()
