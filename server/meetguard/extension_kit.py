@@ -16,8 +16,8 @@ import os
 import re
 import struct
 import zipfile
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -315,7 +315,7 @@ def read_pack(directory: Path) -> Pack:
     """The pack described in `directory`'s pack.json (KitError when missing or broken)."""
     try:
         data = json.loads((directory / PACK_FILE).read_bytes())
-        description = Pack(**{k: str(data[k]) for k in Pack.__slots__})
+        description = Pack(**{f.name: str(data[f.name]) for f in fields(Pack)})
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise KitError(f"{directory / PACK_FILE}: no usable pack ({exc}); run "
                        "`meetguard extension pack`") from None
@@ -324,6 +324,3 @@ def read_pack(directory: Path) -> Pack:
             raise KitError(f"{directory / PACK_FILE}: bad file name {name!r}")
     return description
 
-
-def files_of(pack_: Pack) -> Iterable[str]:
-    return (pack_.crx, pack_.xpi)
