@@ -91,12 +91,16 @@ def run_keygen(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_pack(args: argparse.Namespace, out: TextIO) -> int:
-    if args.service_url and (warning := plain_http_warning(args.service_url)):
-        print(f"meetguard extension pack: {warning}", file=sys.stderr)
     done = _kit(pack, args.source or default_source(), args.key, args.out,
                 version=args.pack_version, service_url=args.service_url)
     print(f"extension id: {done.id} (Firefox: {done.gecko_id}), version {done.version}\n"
           f"  {args.out / done.crx}\n  {args.out / done.xpi}", file=out)
+    if not args.service_url:
+        print("meetguard extension pack: warning: without --service-url the packs name no "
+              "update URL: Firefox will not find later versions (Chromium browsers use the "
+              "policy's)", file=sys.stderr)
+    elif warning := plain_http_warning(args.service_url):
+        print(f"meetguard extension pack: {warning}", file=sys.stderr)
     return 0
 
 

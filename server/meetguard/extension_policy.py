@@ -162,9 +162,12 @@ def policy_document(rollout: Rollout) -> dict[str, Any]:
         if rollout.ca_certificates:
             policies["Certificates"] = {"Install": list(rollout.ca_certificates)}
         return {"policies": policies}
+    # override_update_url: later updates come from the policy's URL too, whatever the packed
+    # manifest says (a pack made without --service-url would otherwise ask the Web Store).
     document: dict[str, Any] = {
         "ExtensionSettings": {rollout.extension_id: {
-            "installation_mode": "force_installed", "update_url": rollout.install_url}},
+            "installation_mode": "force_installed", "update_url": rollout.install_url,
+            "override_update_url": True}},
         "3rdparty": {"extensions": {rollout.extension_id: dict(rollout.managed)}},
     }
     if rollout.ca_certificates:

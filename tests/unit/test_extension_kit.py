@@ -100,6 +100,7 @@ def test_pack_with_a_version_and_the_same_input_gives_the_same_bytes(kit: dict,
         done = meetguard("extension", "pack", "--key", kit["key"], "--out", tmp_path / out,
                          "--version", "2.0.1")
         assert done.returncode == 0, done.stderr
+        assert b"without --service-url" in done.stderr
     a, b = (json.loads((tmp_path / o / "pack.json").read_text()) for o in ("a", "b"))
     assert a == b and a["version"] == "2.0.1" and a["crx"] == "meetguard-2.0.1.crx"
     assert read_crx3((tmp_path / "a" / a["crx"]).read_bytes()).manifest()["version"] == "2.0.1"
@@ -150,7 +151,8 @@ def test_linux_policy_for_chromium_browsers(kit: dict, tmp_path: Path, browser: 
     assert document == {
         "ExtensionSettings": {kit["id"]: {
             "installation_mode": "force_installed",
-            "update_url": "https://mg.example.org/extension/updates.xml"}},
+            "update_url": "https://mg.example.org/extension/updates.xml",
+            "override_update_url": True}},
         "3rdparty": {"extensions": {kit["id"]: MANAGED}},
     }
     assert b"/policies/managed/" in done.stdout
