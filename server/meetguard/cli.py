@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_logs(commands)
     _add_retrohunt(commands)
     _add_feeds(commands)
+    _add_extension(commands)
     return parser
 
 
@@ -182,6 +183,12 @@ def _add_feeds(commands: Any) -> None:
                      help="add to the existing lists instead of replacing them")
     imp.add_argument("--format", choices=("table", "json"), default="table")
     imp.set_defaults(run=_run_feeds_import)
+
+
+def _add_extension(commands: Any) -> None:
+    from .extension_cli import add_parser
+
+    add_parser(commands, _Parser)
 
 
 # -- commands ------------------------------------------------------------------------------------

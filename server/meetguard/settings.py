@@ -161,6 +161,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Days of the log re-checked with the new signatures after each reload (0: off)."),
     Setting("retrohunt_workers", 2, _int_range(0, 64),
             "Processes a retro-hunt classifies in (0: a thread of the service)."),
+    Setting("extension_dir", None, _optional,
+            "Directory `meetguard extension pack` wrote: served, without a key, at /extension/ "
+            "(update manifests, CRX, XPI); unset: not served."),
+    Setting("tls_cert", None, _optional,
+            "PEM certificate chain: serve HTTPS (with tls_key); reloaded on SIGHUP."),
+    Setting("tls_key", None, _optional, "PEM private key of tls_cert."),
     Setting("config", None, _optional, "A TOML file with any of these settings."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -41,6 +41,7 @@ EXTENSION_DIR = ROOT / "extension"
 EXTENSION_ID = "fjohchajgcodhajcjibppmjpnaahofda"
 CHROMIUM = "/usr/bin/chromium"
 POLICY_DIR = Path("/etc/chromium/policies/managed")
+BROWSER_LOCK = "/tmp/meetguard-browser-tests.lock"  # one browser reading policy files at a time
 CLIENT_KEY = "test-client-key-0123456789"
 ADMIN_TOKEN = "test-admin-token-0123456789"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -307,6 +308,7 @@ class Service:
 
     data_dir: Path
     port: int = field(default_factory=free_port)
+    extra_args: tuple[str, ...] = ()
     proc: subprocess.Popen | None = None
     _log: Any = None
 
@@ -329,6 +331,7 @@ class Service:
             str(self.port),
             "--data-dir",
             str(self.data_dir),
+            *self.extra_args,
         ]
         self._log = open(self.data_dir / "serve.log", "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
@@ -464,7 +467,7 @@ def managed_policy(values: dict[str, Any]) -> Iterator[Path]:
     each other's policy files.
     """
     POLICY_DIR.mkdir(parents=True, exist_ok=True)
-    lock = open("/tmp/meetguard-browser-tests.lock", "w")  # noqa: SIM115 - closed below
+    lock = open(BROWSER_LOCK, "w")  # noqa: SIM115 - closed below
     fcntl.flock(lock, fcntl.LOCK_EX)
     path = POLICY_DIR / f"meetguard-test-{os.getpid()}.json"
     try:

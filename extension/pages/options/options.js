@@ -1,6 +1,7 @@
 // Options: the service URL and client key (and a few personal settings). Whatever IT has set
 // by enterprise policy is shown locked; every value is validated by the worker before it is kept.
 import { el, localize, send } from '../common.js';
+import { isCleartext } from '../../lib/transport.js';
 
 const FIELDS = ['serverUrl', 'apiKey', 'language', 'webmailHosts', 'userLabel'];
 const $ = (id) => document.getElementById(id);
@@ -12,6 +13,12 @@ function fill({ settings, effective, managed }) {
     $(key).disabled = managed.includes(key);
     document.querySelector(`.managed[data-for="${key}"]`).hidden = !managed.includes(key);
   }
+  showCleartext();
+}
+
+/** Says plainly when the service URL would send the client key in clear (http:// off loopback). */
+function showCleartext() {
+  $('cleartext').hidden = !isCleartext($('serverUrl').value.trim());
 }
 
 async function main() {
@@ -20,6 +27,7 @@ async function main() {
   fill(data);
   $('managed-errors').replaceChildren(...Object.keys(data.errors).map((k) => el('li', { text: t('options_managed_invalid', k) })));
   $('fields').disabled = false;
+  $('serverUrl').addEventListener('input', showCleartext);
   $('form').addEventListener('submit', async (event) => {
     event.preventDefault();
     $('status').textContent = '';

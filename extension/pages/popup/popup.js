@@ -1,5 +1,6 @@
 // The toolbar popup: connection to the service, policy version, the current page's verdict.
 import { ext, localize, send } from '../common.js';
+import { isCleartext } from '../../lib/transport.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -12,6 +13,7 @@ async function main() {
   $('connection').textContent = t(`popup_state_${state}`) || t('popup_state_error');
   $('connection').title = status.connection.error || status.serverUrl;
   $('policy').textContent = status.policyVersion || '—';
+  $('cleartext').hidden = !isCleartext(status.serverUrl ?? '');
   $('failmode').textContent = t(`failmode_${status.failMode}`);
   if (status.page) {
     $('page-class').hidden = false;

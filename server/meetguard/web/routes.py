@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import admin_api, api, ops
+from .app import SERVICE
 
 ROUTES = (
     ("POST", "/v1/links/check", api.check_links),
@@ -30,3 +31,10 @@ def setup_routes(app: web.Application) -> None:
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)
     setup_console(app)  # the admin page and its private API (not API v1: not in ROUTES)
+    directory = app[SERVICE].settings.extension_dir
+    if directory:  # the packed extension for browsers' update checks (not API v1 either)
+        from pathlib import Path
+
+        from .extension_files import setup_extension_files
+
+        setup_extension_files(app, Path(directory))

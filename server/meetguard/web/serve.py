@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -77,14 +78,39 @@ def serve(settings: Settings) -> int:
     configure_logging(settings.log_level, settings.access_log)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     keys = resolve_keys(settings)
+    tls_context(settings)  # a certificate that does not load stops the start, here
     sock = _listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
-    print(f"meetguard: serving on http://{host}:{port} with {settings.workers} worker(s), "
+    scheme = "https" if settings.tls_cert else "http"
+    print(f"meetguard: serving on {scheme}://{host}:{port} with {settings.workers} worker(s), "
           f"store {'redis' if settings.redis_url else 'sqlite'} in {settings.data_dir}",
           flush=True)
     if settings.workers == 1:
         return _run_worker(settings, keys, sock)
     return _supervise(settings, keys, sock)
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The server's TLS context (None: plain HTTP). Both files or neither; StartupError when
+    they do not load."""
+    if not settings.tls_cert and not settings.tls_key:
+        return None
+    if not (settings.tls_cert and settings.tls_key):
+        raise StartupError("tls_cert and tls_key go together: set both (PEM files) or neither")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        load_certificate(context, settings)
+    except (OSError, ssl.SSLError) as exc:
+        raise StartupError(f"tls_cert {settings.tls_cert} / tls_key {settings.tls_key} do not "
+                           f"load: {exc}") from None
+    return context
+
+
+def load_certificate(context: ssl.SSLContext, settings: Settings) -> None:
+    """(Re)load the certificate into `context`: connections made afterwards present it, those
+    open keep theirs. A renewal is loaded this way on SIGHUP, with no restart."""
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -121,13 +147,15 @@ async def _serve_app(app: web.Application, sock: socket.socket) -> None:
     runner = web.AppRunner(app, handle_signals=False, access_log=logging.getLogger(
         "aiohttp.access"), shutdown_timeout=10)
     await runner.setup()
-    site = web.SockSite(runner, sock)
+    settings = app[SERVICE].settings
+    context = tls_context(settings)
+    site = web.SockSite(runner, sock, ssl_context=context)
     await site.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(app)))
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(app, context)))
     policy = app[SERVICE].policies.current.policy
     log.info("worker ready", extra={"policy": policy.version})
     for warning in policy.warnings:
@@ -137,7 +165,14 @@ async def _serve_app(app: web.Application, sock: socket.socket) -> None:
     await runner.cleanup()
 
 
-async def _reload(app: web.Application) -> None:
+async def _reload(app: web.Application, context: ssl.SSLContext | None) -> None:
+    if context is not None:
+        try:
+            load_certificate(context, app[SERVICE].settings)
+            log.info("TLS certificate reloaded", extra={"cert": app[SERVICE].settings.tls_cert})
+        except (OSError, ssl.SSLError) as exc:
+            log.error("SIGHUP: the TLS certificate does not load; the previous one stays: %s",
+                      exc)
     try:
         await app[SERVICE].reload(announce=False)
     except SignatureError as exc:
