@@ -10,6 +10,8 @@
  * link without its secret (or "text") and the recipients' domains.
  */
 
+import { hostPatternMatches, isHostPattern } from './urls.js';
+
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`\u00a0]+/gi;
 const TRAILING = /[.,;:!?)\]}>'"]+$/;
 const MAX_UNWRAP = 5;
@@ -266,4 +268,50 @@ export function recipientsOutside(addresses, organisationDomains) {
   const domains = [...new Set(addresses.map((a) => a.split('@').pop().toLowerCase()))].sort();
   const outside = domains.length === 0 || domains.some((d) => !org.some((o) => hostIn(d, o)));
   return { outside, domains };
+}
+
+const hostList = (list) => (Array.isArray(list) ? list.filter(isHostPattern) : []);
+
+/**
+ * Where the guard runs on a page: `compose` (send-time: webmail hosts, the policy's and IT's
+ * compose hosts), `enterSends` (chat apps where Enter alone sends) and `public` (paste-time).
+ * @param {{composeHosts: string[], publicPostHosts: string[]}} config the settings in force
+ * @param {object|null} policy the policy snapshot
+ * @param {string[]} webmail the webmail host patterns in force
+ * @param {URL|null} page
+ */
+export function guardSite(config, policy, webmail, page) {
+  const doc = policy?.room_details;
+  const none = { compose: false, enterSends: false, public: false };
+  if (!page || !doc) return none;
+  const on = (patterns) => patterns.some((p) => hostPatternMatches(p, page));
+  return {
+    compose: on([...webmail, ...hostList(doc.compose_hosts), ...hostList(config.composeHosts)]),
+    enterSends: on(hostList(doc.enter_sends_hosts)),
+    public: on([...hostList(doc.public_hosts), ...hostList(config.publicPostHosts)]),
+  };
+}
+
+/** The event a choice in the dialog is reported as. */
+export const CHOICE_EVENTS = Object.freeze({ remove: 'room-details-removed', send: 'room-details-shared', cancel: 'room-details-cancelled' });
+
+/**
+ * The event reported for a choice: the platform, the link without its secret (or "text") and
+ * the recipients' domains. Never an address, never the message.
+ */
+export function choiceEvent(choice, findings, domains, context) {
+  const link = findings.find((f) => f.kind === 'link');
+  const platform = link?.platform ?? findings.find((f) => f.platform)?.platform ?? '';
+  return {
+    type: CHOICE_EVENTS[choice],
+    ...(link ? { url: link.clean } : {}),
+    context,
+    detail: {
+      found: link ? 'link' : 'text',
+      ...(platform ? { platform } : {}),
+      links: findings.filter((f) => f.kind === 'link').length,
+      texts: findings.filter((f) => f.kind === 'text').length,
+      recipient_domains: domains.join(',').slice(0, 480),
+    },
+  };
 }

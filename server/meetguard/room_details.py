@@ -170,3 +170,36 @@ def room_details_document(details: RoomDetails, policy: Policy) -> dict[str, Any
         "enter_sends_hosts": list(details.enter_sends_hosts),
         "public_hosts": list(details.public_hosts),
     }
+
+
+ROOM_DETAILS_EVENTS = ("room-details-shared", "room-details-removed", "room-details-cancelled")
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
+
+
+def recipient_domains(value: object) -> str:
+    """The recipients' domains an event reports, as one comma-separated string: anything that
+    is not a domain (an address above all) is dropped, so no address is ever stored.
+
+    >>> recipient_domains("gmail.com, an@moj.gov.vn,MOJ.gov.vn,gmail.com")
+    'gmail.com,moj.gov.vn'
+    """
+    if not isinstance(value, str):
+        return ""
+    seen: dict[str, None] = {}
+    for part in value.split(","):
+        domain = part.strip().lower().rstrip(".")
+        if _DOMAIN.fullmatch(domain):
+            seen.setdefault(domain)
+    return ",".join(seen)
+
+
+def event_fields(detail: dict[str, Any], platform_ids: set[str],
+                 platform: str | None, target: str | None) -> tuple[str | None, str, dict]:
+    """(platform, target, detail) of a room-details event: the platform of its link, else the
+    one the extension named (if the policy knows it); the redacted link, else "text"."""
+    named = detail.get("platform")
+    if platform is None and isinstance(named, str) and named in platform_ids:
+        platform = named
+    kept = {k: v for k, v in detail.items() if k in ("found", "links", "texts")}
+    kept["recipient_domains"] = recipient_domains(detail.get("recipient_domains"))
+    return platform, target or "text", kept
