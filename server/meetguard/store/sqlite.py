@@ -424,6 +424,31 @@ def read_stats(conn: sqlite3.Connection, start: int, end: int, bucket: int) -> d
     return out.result()
 
 
+# The hygiene report (meetguard.report): per person and week, the five counts, from both tables.
+# The WHERE keeps only rows that can count; each SUM is one category's log filter.
+_PEOPLE = (
+    "SELECT user IS NOT NULL AND user != '', coalesce(nullif(user, ''), client),"
+    " CAST((ts - ?) / ? AS INTEGER),"
+    " SUM(kind = 'link' AND class = 'warned' AND context = 'navigation'),"
+    " SUM(kind = 'event' AND event = 'override'),"
+    " SUM(kind = 'link' AND context = 'navigation' AND codes LIKE '%\"impersonation\"%'),"
+    " SUM(kind = 'file' AND action = 'block'),"
+    " SUM(kind = 'event' AND event = 'room-details-shared')"
+    " FROM {table} WHERE ts >= ? AND ts < ? AND (context = 'navigation'"
+    " OR event IN ('override', 'room-details-shared') OR (kind = 'file' AND action = 'block'))"
+    " GROUP BY 1, 2, 3"
+)
+
+
+def read_people(conn: sqlite3.Connection, since: float, until: float, monday: int,
+                week: int) -> list[tuple[Any, ...]]:
+    """(labelled, person, week index, five counts) rows for [since, until), both tables."""
+    rows: list[tuple[Any, ...]] = []
+    for table in ("records", "inbox"):
+        rows += conn.execute(_PEOPLE.format(table=table), (monday, week, since, until))
+    return rows
+
+
 @dataclass(slots=True)
 class _Job:
     """Work for the writer: records to insert, or an operation on the connection."""
@@ -902,6 +927,11 @@ class SQLiteLogStore(Lifecycle):
         """Aggregates from the counter tables (see `LogStore.stats`)."""
         start, end = check_stats_range(since, until, bucket_seconds)
         return await self._readers.run(lambda conn: read_stats(conn, start, end, bucket_seconds))
+
+    async def people_counts(self, since: float, until: float, monday: int,
+                            week: int) -> list[tuple[Any, ...]]:
+        """The hygiene report's counts (see `read_people`), on a reader thread."""
+        return await self._readers.run(lambda conn: read_people(conn, since, until, monday, week))
 
     async def purge(self, older_than: float) -> int:
         """Delete old records chunk by chunk (appends interleave), then old counters."""

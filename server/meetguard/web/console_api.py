@@ -20,6 +20,7 @@ from aiohttp import web
 from ..classify import classify_link
 from ..store.base import LogQuery, record_id_time
 from ..verdict import Action, Code, VerdictClass
+from . import reports
 from .admin_api import log_query, reload_or_problem
 from .app import SERVICE
 from .auth import Role
@@ -247,6 +248,7 @@ ROUTES: tuple[Route, ...] = (
     ("GET", "/logs", logs),
     ("GET", "/records/{id}", record),
     ("GET", "/stats", stats),
+    ("GET", "/reports/people", reports.console_people),
     ("GET", "/signatures", signatures),
     ("POST", "/reload", reload),
     ("POST", "/dry-run", dry_run),
