@@ -5,10 +5,12 @@ import { bindDashboard, clearDashboard, renderDashboard } from './dashboard.js';
 import { byId } from './dom.js';
 import { LANGUAGES, setLanguage, t } from './i18n.js';
 import { bindLogs, clearLogs, relabel, renderLogs, setVocabulary } from './logs.js';
+import { bindPeople, clearPeople, renderPeople } from './people.js';
 import { bindSignatures, clearSignatures, renderSignatures } from './signatures.js';
 import { go, readState, urlOf, VIEWS } from './state.js';
 
-const RENDER = { logs: renderLogs, dashboard: renderDashboard, signatures: renderSignatures };
+const RENDER = { logs: renderLogs, dashboard: renderDashboard, people: renderPeople,
+  signatures: renderSignatures };
 let session = null;
 let rendering = 0;
 
@@ -42,6 +44,7 @@ function signedOut(message = '') {
   setCsrf('');
   clearLogs();
   clearDashboard();
+  clearPeople();
   clearSignatures();
   for (const view of VIEWS) byId(`view-${view}`).hidden = true;
   byId('nav').hidden = true;
@@ -148,6 +151,7 @@ function bind() {
   window.addEventListener('meetguard:navigate', route);
   bindLogs(readState);
   bindDashboard(readState);
+  bindPeople(readState);
   bindSignatures(showError);
 }
 
