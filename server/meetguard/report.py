@@ -81,6 +81,8 @@ class PeopleReport:
         totals = dict.fromkeys(CATEGORY_IDS, 0)
         for (by, person), per_week in self.counts.items():
             counts = [sum(row[i] for row in per_week.values()) for i in range(len(CATEGORIES))]
+            if not any(counts):
+                continue
             for name, n in zip(CATEGORY_IDS, counts, strict=True):
                 totals[name] += n
             people.append({"person": person, "by": by, "counts": dict(zip(CATEGORY_IDS, counts,

@@ -425,7 +425,7 @@ def read_stats(conn: sqlite3.Connection, start: int, end: int, bucket: int) -> d
 
 
 # The hygiene report (meetguard.report): per person and week, the five counts, from both tables.
-# The WHERE keeps only rows that can count; each SUM is one category's log filter.
+# The WHERE keeps only rows that count; each SUM is one category's log filter.
 _PEOPLE = (
     "SELECT user IS NOT NULL AND user != '', coalesce(nullif(user, ''), client),"
     " CAST((ts - ?) / ? AS INTEGER),"
@@ -434,8 +434,10 @@ _PEOPLE = (
     " SUM(kind = 'link' AND context = 'navigation' AND codes LIKE '%\"impersonation\"%'),"
     " SUM(kind = 'file' AND action = 'block'),"
     " SUM(kind = 'event' AND event = 'room-details-shared')"
-    " FROM {table} WHERE ts >= ? AND ts < ? AND (context = 'navigation'"
-    " OR event IN ('override', 'room-details-shared') OR (kind = 'file' AND action = 'block'))"
+    " FROM {table} WHERE ts >= ? AND ts < ? AND ((kind = 'link' AND context = 'navigation'"
+    " AND (class = 'warned' OR codes LIKE '%\"impersonation\"%'))"
+    " OR (kind = 'event' AND event IN ('override', 'room-details-shared'))"
+    " OR (kind = 'file' AND action = 'block'))"
     " GROUP BY 1, 2, 3"
 )
 
