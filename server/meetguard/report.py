@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-from .store.base import LogQuery, LogRecord
 
 WEEK = 7 * 86400
 MONDAY = 4 * 86400  # 1970-01-05, the first Monday after the epoch
@@ -109,22 +107,3 @@ def report_csv(doc: dict[str, Any]) -> str:
         writer.writerow([name, p["by"], *(p["counts"][c] for c in CATEGORY_IDS), p["total"],
                          *p["trend"]])
     return out.getvalue()
-
-
-def category_queries(since: float, until: float) -> list[LogQuery]:
-    """One log query per category (the generic way to fill a report, any store)."""
-    names = {"class": "verdict_class"}
-    return [LogQuery(since=since, until=until, **{names.get(k, k): v for k, v in c.filters.items()})
-            for c in CATEGORIES]
-
-
-async def fill_from_exports(report: PeopleReport,
-                            export: Callable[[LogQuery], AsyncIterator[LogRecord]]) -> None:
-    """Fill `report` from the store's filtered exports (each record counted once per category
-    it is in: a record in two categories comes back from both queries)."""
-    for index, query in enumerate(category_queries(report.since, report.until)):
-        async for record in export(query):
-            values = [0] * len(CATEGORIES)
-            values[index] = 1
-            by, person = ("user", record.user) if record.user else ("client", record.client)
-            report.add(by, person, week_of(record.ts), values)

@@ -70,6 +70,15 @@ _RECORD_INDEXES = {
     "rhost": "(rhost, ts) WHERE rhost IS NOT NULL",
 }
 
+PEOPLE_WHERE = (
+    "((kind = 'link' AND context = 'navigation'"
+    " AND (class = 'warned' OR codes LIKE '%\"impersonation\"%'))"
+    " OR (kind = 'event' AND event IN ('override', 'room-details-shared'))"
+    " OR (kind = 'file' AND action = 'block'))"
+)
+"""The records the hygiene report counts: the partial index's WHERE, written the same way in the
+report's query (SQLite uses a partial index only for a query that repeats its condition)."""
+
 # Each entry migrates the schema from version i to i + 1; never edit a released entry.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -108,6 +117,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             policy_version TEXT, event TEXT, sha256 TEXT, detail TEXT NOT NULL)""",
         "CREATE INDEX inbox_ts ON inbox (ts, id)",
         "CREATE VIEW all_records AS SELECT * FROM records UNION ALL SELECT * FROM inbox",
+    ),
+    (
+        # The hygiene report (`read_people`): only the records it counts, with every column it
+        # reads, so it never visits the table (a million records over a week: 1.1-2.5 s -> 0.5 s).
+        "CREATE INDEX records_people ON records"
+        " (ts, user, client, kind, class, context, event, action, codes)"
+        f" WHERE {PEOPLE_WHERE}",
     ),
 )
 
@@ -434,11 +450,7 @@ _PEOPLE = (
     " SUM(kind = 'link' AND context = 'navigation' AND codes LIKE '%\"impersonation\"%'),"
     " SUM(kind = 'file' AND action = 'block'),"
     " SUM(kind = 'event' AND event = 'room-details-shared')"
-    " FROM {table} WHERE ts >= ? AND ts < ? AND ((kind = 'link' AND context = 'navigation'"
-    " AND (class = 'warned' OR codes LIKE '%\"impersonation\"%'))"
-    " OR (kind = 'event' AND event IN ('override', 'room-details-shared'))"
-    " OR (kind = 'file' AND action = 'block'))"
-    " GROUP BY 1, 2, 3"
+    " FROM {table} WHERE ts >= ? AND ts < ? AND " + PEOPLE_WHERE + " GROUP BY 1, 2, 3"
 )
 
 

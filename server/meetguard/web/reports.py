@@ -1,7 +1,8 @@
 """`GET /v1/reports/people` (admin) and its console twin: the hygiene report (meetguard.report).
 
-SQLite answers with one aggregate query over both of its tables; any other store (Redis) with
-one filtered export per count, which its indexes keep proportional to what is counted.
+The store adds the counts up where the records are (`LogStore.people_counts`): SQLite with one
+aggregate query over a partial covering index, Redis with a script over slices of its time
+index. Only the per-person, per-week sums come back.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from ..report import MAX_SPAN_DAYS, MONDAY, WEEK, PeopleReport, fill_from_exports, report_csv
+from ..report import MAX_SPAN_DAYS, MONDAY, WEEK, PeopleReport, report_csv
 from .app import SERVICE, Service
 from .auth import Role
 from .console import signed_in
@@ -41,11 +42,8 @@ def report_range(params: Mapping[str, str], now: float | None = None) -> tuple[f
 
 async def people_report(service: Service, since: float, until: float) -> PeopleReport:
     report = PeopleReport(since, until)
-    counts = getattr(service.store, "people_counts", None)
-    if counts is None:
-        await fill_from_exports(report, service.store.export)
-        return report
-    for labelled, person, index, *values in await counts(since, until, MONDAY, WEEK):
+    rows = await service.store.people_counts(since, until, MONDAY, WEEK)
+    for labelled, person, index, *values in rows:
         report.add("user" if labelled else "client", person, index * WEEK + MONDAY, values)
     return report
 
