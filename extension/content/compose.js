@@ -184,6 +184,7 @@ export function startComposeGuard({ policy, guard }) {
     try {
       for (;;) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (!frame.isConnected) return 'cancel'; // the page took the dialog away: nothing is sent
         const outcome = await ext.runtime.sendMessage({ type: 'room-details-outcome', token: reply.result.token });
         if (!outcome?.ok) return 'cancel';
         if (outcome.result.choice) return outcome.result.choice;

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { addressesIn, compileRoomDetails, describeFinding, findRoomDetails, linkSecret, recipientsOutside, removeRoomSecrets } from '../lib/roomdetails.js';
+import { addressesIn, choiceEvent, compileRoomDetails, describeFinding, findRoomDetails, guardSite, linkSecret, recipientsOutside, removeRoomSecrets } from '../lib/roomdetails.js';
 
 // Shaped like `room_details` of GET /v1/policy (signatures/room_details.toml + platforms.toml).
 export const ROOM_DETAILS = {
@@ -135,4 +135,32 @@ test('no definitions, or broken ones: nothing found, nothing thrown', () => {
   const partial = compileRoomDetails({ labels: [{ lang: 'en', meeting_id: [1, 'Meeting ID'], passcode: [null, 'Passcode'] }] });
   assert.equal(findRoomDetails('Meeting ID: 850 1234 5678 Passcode: 123456', partial).length, 1);
   assert.deepEqual(findRoomDetails(ZOOM_INVITE, null), []);
+});
+
+test('guardSite: webmail and listed hosts are compose hosts, chat hosts send on Enter, public hosts guard pastes', () => {
+  const policy = { room_details: { ...ROOM_DETAILS, compose_hosts: ['chat.zalo.me', 'bad host'], enter_sends_hosts: ['chat.zalo.me'], public_hosts: ['www.facebook.com'] } };
+  const config = { composeHosts: ['*.mail.example.net'], publicPostHosts: ['forum.example.org:8443'] };
+  const site = (href, webmail = []) => guardSite(config, policy, webmail, new URL(href));
+  assert.deepEqual(site('https://chat.zalo.me/'), { compose: true, enterSends: true, public: false });
+  assert.deepEqual(site('https://mail.moj.gov.vn/', ['mail.moj.gov.vn']), { compose: true, enterSends: false, public: false });
+  assert.deepEqual(site('https://a.mail.example.net/'), { compose: true, enterSends: false, public: false });
+  assert.deepEqual(site('https://www.facebook.com/'), { compose: false, enterSends: false, public: true });
+  assert.deepEqual(site('https://forum.example.org:8443/t/1'), { compose: false, enterSends: false, public: true });
+  assert.deepEqual(site('https://news.example.com/'), { compose: false, enterSends: false, public: false });
+  assert.deepEqual(guardSite(config, { room_details: null }, ['x.org'], new URL('https://x.org/')), { compose: false, enterSends: false, public: false });
+});
+
+test('choiceEvent: the outcome, the link without its secret or "text", domains only', () => {
+  const findings = findRoomDetails(ZOOM_INVITE, c);
+  assert.deepEqual(choiceEvent('send', findings, ['gmail.com', 'moj.gov.vn'], 'compose'), {
+    type: 'room-details-shared', url: 'https://us02web.zoom.us/j/85012345678', context: 'compose',
+    detail: { found: 'link', platform: 'zoom', links: 1, texts: 1, recipient_domains: 'gmail.com,moj.gov.vn' },
+  });
+  const text = findRoomDetails('Meeting ID: 850 1234 5678 Passcode: 123456', c);
+  const event = choiceEvent('cancel', text, [], 'paste');
+  assert.equal(event.type, 'room-details-cancelled');
+  assert.equal(event.url, undefined);
+  assert.equal(event.detail.found, 'text');
+  assert.ok(!JSON.stringify(event).includes('123456'));
+  assert.equal(choiceEvent('remove', findings, [], 'compose').type, 'room-details-removed');
 });

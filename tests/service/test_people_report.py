@@ -60,7 +60,8 @@ async def report(client: TestClient, **params: str) -> Any:
     return await response.json() if params.get("format") != "csv" else await response.text()
 
 
-@pytest.fixture(params=["sqlite", "redis", "cluster"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("cluster", marks=pytest.mark.redis)])
 async def seeded_client(request: pytest.FixtureRequest, make_client: Any) -> Any:
     overrides = {}
     if request.param == "redis":
