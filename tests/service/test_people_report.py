@@ -125,3 +125,22 @@ async def test_csv_export_and_bad_parameters(seeded_client: Any) -> None:
         assert response.content_type == "application/problem+json"
     forbidden = await client.get("/v1/reports/people", headers=client_headers())
     assert forbidden.status == 403
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+async def test_redis_slices_count_each_record_once(make_client: Any, redis_own_server: Any,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   size: int) -> None:
+    """Slices end before their last millisecond; a millisecond fuller than a slice is taken
+    whole. Tiny slices make every boundary case happen."""
+    from meetguard.store import redis as redis_store
+
+    monkeypatch.setattr(redis_store, "_PEOPLE_SLICE", size)
+    client = await make_client(redis_url=redis_own_server.url)
+    at = [T0 + 100, T0 + 100, T0 + 100, T0 + 100.0004, T0 + 101, T0 + 102, T0 + 102, T0 + 103]
+    records = [LogRecord.new("event", "pc-1", user="an", ts=ts, event="override") for ts in at]
+    await client.server.app[SERVICE].store.append(records)
+    doc = await report(client, since=str(T0), until=str(T0 + DAY))
+    [person] = doc["people"]
+    assert person["counts"]["overrides"] == len(at)

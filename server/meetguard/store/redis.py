@@ -82,13 +82,26 @@ UNAVAILABLE = (RedisError, OSError, TimeoutError)
 _PEOPLE_LUA = """
 -- The hygiene report's counts (meetguard.report) over one slice of the time index, added up in
 -- Redis so that no record travels: KEYS[1] time index, KEYS[2] records hash; ARGV min score,
--- max score, offset, count, since, until, monday, week. Returns {ids scanned, key, five counts,
--- key, ...} with key "u|c <tab> person <tab> week number". A record that names none of the
--- counted values is skipped before it is decoded (most are).
-local ids = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYSCORE', 'LIMIT', ARGV[3], ARGV[4])
-if #ids == 0 then return {0} end
-local since, till = tonumber(ARGV[5]), tonumber(ARGV[6])
-local monday, week = tonumber(ARGV[7]), tonumber(ARGV[8])
+-- max score, slice size, since, until, monday, week. Returns {next min score ('' at the end),
+-- key, five counts, key, ...} with key "u|c <tab> person <tab> week number". A slice ends before
+-- its last millisecond (the next one starts there), so no offset is walked and no record is
+-- counted twice. A record that names none of the counted values is skipped before decoding.
+local got = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYSCORE', 'LIMIT', 0, ARGV[3],
+                       'WITHSCORES')
+if #got == 0 then return {''} end
+local ids, nextmin, last = {}, '', got[#got]
+for i = 1, #got, 2 do
+  if #got / 2 < tonumber(ARGV[3]) or got[i + 1] ~= last then ids[#ids + 1] = got[i] end
+end
+if #got / 2 == tonumber(ARGV[3]) then
+  nextmin = last
+  if #ids == 0 then  -- a whole slice in one millisecond: take all of it, go on after it
+    ids = redis.call('ZRANGE', KEYS[1], last, last, 'BYSCORE')
+    nextmin = '(' .. last
+  end
+end
+local since, till = tonumber(ARGV[4]), tonumber(ARGV[5])
+local monday, week = tonumber(ARGV[6]), tonumber(ARGV[7])
 local docs = redis.call('HMGET', KEYS[2], unpack(ids))
 local sums, order = {}, {}
 local function has(doc, text) return string.find(doc, text, 1, true) ~= nil end
@@ -114,16 +127,16 @@ for _, doc in ipairs(docs) do
     end
   end
 end
-local out = {#ids}
+local out = {nextmin}
 for _, key in ipairs(order) do
   out[#out + 1] = key
   for i = 1, 5 do out[#out + 1] = sums[key][i] end
 end
 return out
 """
-_PEOPLE_SLICE = 5000
-"""Records per call of the report's script (Lua's unpack takes ~8,000 at most; a call of 5,000
-keeps Redis busy ~10 ms, so appends from other instances are not held up)."""
+_PEOPLE_SLICE = 2000
+"""Records per call of the report's script: each call keeps Redis busy a few milliseconds (other
+instances' appends are not held up) and well inside `redis_timeout`."""
 
 _APPEND_LUA = """
 -- Stores records none of which is stored yet, with every write grouped per key by the
@@ -862,27 +875,24 @@ class RedisLogStore(Lifecycle):
     async def people_counts(self, since: float, until: float, monday: int,
                             week: int) -> list[tuple[Any, ...]]:
         """The hygiene report's counts: (labelled, person, week number, five counts) rows,
-        added up in Redis slice by slice of the time index (see `_PEOPLE_LUA`). Slices go
-        oldest first: records appended meanwhile land after them and move no slice."""
+        added up in Redis slice by slice of the time index, oldest first (see `_PEOPLE_LUA`)."""
         return await self._read(lambda: self._people(since, until, monday, week))
 
     async def _people(self, since: float, until: float, monday: int,
                       week: int) -> list[tuple[Any, ...]]:
         low, high = _score_bound(since, -1), _score_bound(until, +1)
         sums: dict[tuple[bool, str, int], list[int]] = {}
-        offset = 0
-        while True:
+        while low:
             reply = await self._rt(self._scripts["people"](
                 keys=[self.keys.time, self.keys.records],
-                args=[low, high, offset, _PEOPLE_SLICE, repr(since), repr(until), monday, week]))
+                args=[low, high, _PEOPLE_SLICE, repr(since), repr(until), monday, week]))
+            low = reply[0]
             for i in range(1, len(reply), 6):
                 by, person, number = reply[i].split("\t")
                 row = sums.setdefault((by == "u", person, int(number)), [0] * 5)
                 for j in range(5):
                     row[j] += int(reply[i + 1 + j])
-            if int(reply[0]) < _PEOPLE_SLICE:
-                return [(*key, *row) for key, row in sums.items()]
-            offset += _PEOPLE_SLICE
+        return [(*key, *row) for key, row in sums.items()]
 
     async def stats(self, since: float, until: float, bucket_seconds: int = HOUR) -> dict:
         """Aggregates from the hour counters and day host counters (see `LogStore.stats`)."""
