@@ -78,3 +78,30 @@ def test_signatures_check_reports_room_details_problems(tmp_path: Path) -> None:
                           capture_output=True, timeout=60, check=False)
     assert done.returncode == 1
     assert f"{path}:" in done.stdout.decode() and "min_id_digits" in done.stdout.decode()
+
+
+def test_room_details_events_in_the_cli(tmp_path: Path) -> None:
+    import asyncio
+    import json
+    import subprocess
+    import sys
+
+    from meetguard.store.base import LogRecord
+    from meetguard.store.sqlite import SQLiteLogStore
+
+    async def seed() -> None:
+        async with SQLiteLogStore(tmp_path / "log.sqlite3") as store:
+            await store.append([LogRecord.new(
+                "event", "pc-1", user="an", event="room-details-shared", context="compose",
+                platform="zoom", target="https://zoom.us/j/1",
+                detail={"recipient_domains": "gmail.com", "found": "link"})])
+
+    asyncio.run(seed())
+    done = subprocess.run(
+        [sys.executable, "-m", "meetguard.cli", "logs", "--db", str(tmp_path / "log.sqlite3"),
+         "--event", "room-details-shared", "--format", "jsonl"],
+        capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    [row] = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert (row["event"], row["platform"], row["detail"]["recipient_domains"]) == (
+        "room-details-shared", "zoom", "gmail.com")
