@@ -739,8 +739,11 @@ class _Writer:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-                moved = self._move(self._conn, limit)
+                moved = index_inbox(self._conn, limit)
                 self._conn.execute("COMMIT")
+                # Read after the commit: health must never report as indexed what another
+                # connection cannot see yet.
+                self.inbox = inbox_size(self._conn)
                 self.committed.set()
             except sqlite3.Error as exc:
                 if self._conn.in_transaction:
