@@ -74,6 +74,11 @@ export async function start() {
       const badge = createBadge(init.result.strings);
       watcher = createLinkWatcher({ badge, cached: summaryOf, remember, schemes });
     }
+    const guard = init.result.guard;
+    if (guard?.compose || guard?.public) {
+      // The send-time guard for room details, only where it runs (its own module).
+      import('./compose.js').then((m) => m.startComposeGuard({ policy, guard })).catch(() => {});
+    }
   }
   return {
     onClick,

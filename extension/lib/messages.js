@@ -14,6 +14,11 @@ const isBool = (v) => typeof v === 'boolean';
 const isToken = (v) => typeof v === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(v);
 const isTabId = (v) => Number.isInteger(v) && v >= 0;
 const isUrlList = (v) => Array.isArray(v) && v.length > 0 && v.length <= MAX_BATCH && v.every(isUrl);
+const isChoice = (v) => v === 'remove' || v === 'send' || v === 'cancel';
+const isContext = (v) => v === 'compose' || v === 'paste';
+const isDomains = (v) => Array.isArray(v) && v.length <= 100 && v.every((d) => typeof d === 'string' && d.length <= 253 && !d.includes('@'));
+/** What the room-details dialog shows: bounded, plain data (rendered as text, never HTML). */
+const isFindings = (v) => Array.isArray(v) && v.length > 0 && v.length <= 20 && v.every((f) => f && typeof f === 'object' && !Array.isArray(f)) && JSON.stringify(v).length <= 40000;
 const isSettings = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length <= 10;
 
 /** Field checks per message type, per trust level. A field is required unless marked optional. */
@@ -22,6 +27,8 @@ export const SCHEMAS = Object.freeze({
     init: {},
     'check-links': { urls: isUrlList },
     click: { url: isUrl, newTab: isBool, frameTarget: isBool },
+    'room-details-dialog': { findings: isFindings, domains: isDomains, context: isContext },
+    'room-details-outcome': { token: isToken },
   }),
   page: Object.freeze({
     'page-verdict': { url: isUrl },
@@ -31,6 +38,8 @@ export const SCHEMAS = Object.freeze({
     'get-settings': {},
     'save-settings': { settings: isSettings },
     'close-tab': {},
+    'room-details-get': { token: isToken },
+    'room-details-choose': { token: isToken, choice: isChoice },
   }),
 });
 

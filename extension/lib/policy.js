@@ -60,6 +60,8 @@ export function validatePolicy(doc) {
     click_through: Object.freeze({ warned: clickThrough.warned !== false, unknown: clickThrough.unknown !== false }),
     override_ttl_seconds: seconds(doc.override_ttl_seconds, 900),
     verdict_ttl_seconds: seconds(doc.verdict_ttl_seconds, 300),
+    // The send-time guard's definitions, checked where they are compiled (lib/roomdetails.js).
+    room_details: doc.room_details && typeof doc.room_details === 'object' ? doc.room_details : null,
   });
 }
 

@@ -5,7 +5,7 @@
  * fill the disk (the oldest are dropped first, and how many were dropped is reported too).
  */
 
-export const EVENT_TYPES = Object.freeze(['override', 'download-removed', 'download-blocked', 'unverifiable', 'offline-decision']);
+export const EVENT_TYPES = Object.freeze(['override', 'download-removed', 'download-blocked', 'unverifiable', 'offline-decision', 'room-details-shared', 'room-details-removed', 'room-details-cancelled']);
 
 /** Checks an event before it is queued or sent. Throws TypeError. */
 export function validateEvent(e) {

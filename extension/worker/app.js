@@ -12,6 +12,8 @@ import { createState } from './state.js';
 import { createCore } from './core.js';
 import { createNavigation } from './navigation.js';
 import { createDownloads } from './downloads.js';
+import { createRoomDetails } from './roomdetails.js';
+import { guardSite } from '../lib/roomdetails.js';
 
 /** Strings the content script shows in hover badges (it cannot choose its own language). */
 const BADGE_STRINGS = ['class_approved', 'class_warned', 'class_unknown', 'action_allow', 'action_warn', 'action_block', 'badge_checking', 'badge_goes_to', 'badge_unavailable'];
@@ -21,6 +23,7 @@ export function createWorker(ext) {
   const core = createCore(ext, state);
   const navigation = createNavigation(ext, state, core);
   const downloads = createDownloads(ext, state, core);
+  const roomDetails = createRoomDetails(ext, state, core);
 
   function webmailTab(sender) {
     const page = parseUrl(sender.tab?.url ?? '');
@@ -38,7 +41,9 @@ export function createWorker(ext) {
       const s = await state.ensure();
       if (!s.policy) await core.refreshPolicy();
       const strings = Object.fromEntries(BADGE_STRINGS.map((k) => [k, s.t(k, '$1')]));
-      return { webmail: webmailTab(sender), policy: state.get().policy, strings, lang: s.lang };
+      const { config, policy } = state.get();
+      const guard = guardSite(config, policy, webmailPatterns(config, policy), parseUrl(sender.tab?.url ?? ''));
+      return { webmail: webmailTab(sender), policy, strings, lang: s.lang, guard };
     },
     async 'check-links'({ urls }, sender) {
       await state.ensure();
@@ -46,6 +51,7 @@ export function createWorker(ext) {
       return (await core.decide(urls, 'hover')).map(summarize);
     },
     click: (value, sender) => navigation.onClick(value, sender),
+    ...roomDetails.content,
   };
 
   async function verdictFor(url) {
@@ -101,6 +107,7 @@ export function createWorker(ext) {
       await ext.tabs.remove(topFrameTab(sender).id);
       return true;
     },
+    ...roomDetails.page,
   };
 
   const route = createRouter({ content, page }, () => ({ id: ext.runtime.id(), origin: ext.runtime.origin() }));

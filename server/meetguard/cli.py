@@ -21,6 +21,7 @@ from . import __version__
 from .classify import Classifier, FileFacts, classify_link, scan_bytes
 from .errors import MeetGuardError, SignatureError
 from .policy import Policy, check_signatures, load_policy
+from .room_details import check_room_details
 from .signatures import default_signatures_dir
 from .verdict import Action
 
@@ -321,7 +322,7 @@ def _run_feeds_import(args: argparse.Namespace, out: TextIO) -> int:
 
 def _run_signatures_check(args: argparse.Namespace, out: TextIO) -> int:
     directory = args.directory or args.signatures or default_signatures_dir()
-    problems = check_signatures(directory)
+    problems = check_signatures(directory) + check_room_details(directory)
     if problems:
         for problem in problems:
             print(problem, file=out)

@@ -151,6 +151,8 @@ class FixtureSite:
     port: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)
     beacons: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    pages: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Extra pages a test serves: (host, path) -> HTML."""
     _server: ThreadingHTTPServer | None = None
 
     def start(self) -> FixtureSite:
@@ -224,6 +226,9 @@ class _SiteHandler(BaseHTTPRequestHandler):
         if host.endswith(".safelinks.protection.outlook.com"):
             target = urllib.parse.parse_qs(url.query).get("url", [""])[0]
             return self._send(302, b"", "text/plain", {"Location": target})
+        if (host, url.path) in self.fixture.pages:
+            return self._send(200, self.fixture.pages[host, url.path].encode(),
+                              "text/html; charset=utf-8")
         if host == WEBMAIL_HOST and url.path in ("/", "/inbox"):
             return self._send(200, webmail_page().encode(), "text/html; charset=utf-8")
         query = urllib.parse.parse_qs(url.query)
@@ -309,6 +314,8 @@ class Service:
     data_dir: Path
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment, e.g. MEETGUARD_SIGNATURES for a test's own signatures."""
     proc: subprocess.Popen | None = None
     _log: Any = None
 
@@ -321,6 +328,7 @@ class Service:
             **os.environ,
             "MEETGUARD_CLIENT_KEYS": CLIENT_KEY,
             "MEETGUARD_ADMIN_TOKENS": ADMIN_TOKEN,
+            **self.env,
         }
         cmd = [
             *meetguard_command(),

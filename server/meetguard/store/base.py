@@ -547,6 +547,13 @@ class LogStore(Protocol):
         "impersonation": n (records with that reason code), "hover_allow": n}`.
         """
 
+    async def people_counts(self, since: float, until: float, monday: int,
+                            week: int) -> list[tuple[Any, ...]]:
+        """The hygiene report's counts over `[since, until)` (meetguard.report), added up in the
+        store: rows `(labelled, person, week number, warned visits, overrides, look-alikes,
+        blocked downloads, room details shared)`, the week numbered from `monday` in steps of
+        `week` seconds; `person` is the user label when `labelled`, else the client."""
+
     async def purge(self, older_than: float) -> int:
         """Delete records with `ts < older_than` (and older counters); returns how many."""
 

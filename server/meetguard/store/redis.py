@@ -95,6 +95,64 @@ if current and current ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
+_PEOPLE_LUA = """
+-- The hygiene report's counts (meetguard.report) over one slice of the time index, added up in
+-- Redis so that no record travels: KEYS[1] time index, KEYS[2] records hash; ARGV min score,
+-- max score, slice size, since, until, monday, week. Returns {next min score ('' at the end),
+-- key, five counts, key, ...} with key "u|c <tab> person <tab> week number". A slice ends before
+-- its last millisecond (the next one starts there), so no offset is walked and no record is
+-- counted twice. A record that names none of the counted values is skipped before decoding.
+local got = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYSCORE', 'LIMIT', 0, ARGV[3],
+                       'WITHSCORES')
+if #got == 0 then return {''} end
+local ids, nextmin, last = {}, '', got[#got]
+for i = 1, #got, 2 do
+  if #got / 2 < tonumber(ARGV[3]) or got[i + 1] ~= last then ids[#ids + 1] = got[i] end
+end
+if #got / 2 == tonumber(ARGV[3]) then
+  nextmin = last
+  if #ids == 0 then  -- a whole slice in one millisecond: take all of it, go on after it
+    ids = redis.call('ZRANGE', KEYS[1], last, last, 'BYSCORE')
+    nextmin = '(' .. last
+  end
+end
+local since, till = tonumber(ARGV[4]), tonumber(ARGV[5])
+local monday, week = tonumber(ARGV[6]), tonumber(ARGV[7])
+local docs = redis.call('HMGET', KEYS[2], unpack(ids))
+local sums, order = {}, {}
+local function has(doc, text) return string.find(doc, text, 1, true) ~= nil end
+for _, doc in ipairs(docs) do
+  if doc and (has(doc, '"context":"navigation"') or has(doc, '"event":"override"')
+      or has(doc, '"event":"room-details-shared"') or has(doc, '"action":"block"')) then
+    local r = cjson.decode(doc)
+    local c = {0, 0, 0, 0, 0}
+    if r.ts >= since and r.ts < till then
+      if r.kind == 'link' and r.context == 'navigation' then
+        if r['class'] == 'warned' then c[1] = 1 end
+        for _, code in ipairs(r.codes) do if code == 'impersonation' then c[3] = 1 end end
+      elseif r.kind == 'event' and r.event == 'override' then c[2] = 1
+      elseif r.kind == 'file' and r.action == 'block' then c[4] = 1
+      elseif r.kind == 'event' and r.event == 'room-details-shared' then c[5] = 1 end
+    end
+    if c[1] + c[2] + c[3] + c[4] + c[5] > 0 then
+      local labelled = type(r.user) == 'string' and r.user ~= ''
+      local key = (labelled and 'u' or 'c') .. '\t' .. (labelled and r.user or r.client) .. '\t'
+        .. string.format('%d', math.floor((r.ts - monday) / week))
+      if not sums[key] then sums[key] = {0, 0, 0, 0, 0}; order[#order + 1] = key end
+      for i = 1, 5 do sums[key][i] = sums[key][i] + c[i] end
+    end
+  end
+end
+local out = {nextmin}
+for _, key in ipairs(order) do
+  out[#out + 1] = key
+  for i = 1, 5 do out[#out + 1] = sums[key][i] end
+end
+return out
+"""
+_PEOPLE_SLICE = 2000
+"""Records per call of the report's script: each call keeps Redis busy a few milliseconds (other
+instances' appends are not held up) and well inside `redis_timeout`."""
 
 _APPEND_LUA = """
 -- Stores records none of which is stored yet, with every write grouped per key by the
@@ -563,6 +621,7 @@ class RedisLogStore(Lifecycle):
         self._scripts["purge"] = self._client.register_script(_PURGE_LUA)
         self._scripts["rescore"] = self._client.register_script(_RESCORE_LUA)
         self._scripts["lease"] = self._client.register_script(_LEASE_LUA)
+        self._scripts["people"] = self._client.register_script(_PEOPLE_LUA)
         self._append_script = DirectScript(self._client, self._scripts["append"],
                                            self.keys.records)
         await self.spool.open()
@@ -832,6 +891,28 @@ class RedisLogStore(Lifecycle):
     def export(self, q: LogQuery) -> AsyncIterator[LogRecord]:
         """Every matching record, newest first, page by page."""
         return export_by_pages(self.query, q)
+
+    async def people_counts(self, since: float, until: float, monday: int,
+                            week: int) -> list[tuple[Any, ...]]:
+        """The hygiene report's counts: (labelled, person, week number, five counts) rows,
+        added up in Redis slice by slice of the time index, oldest first (see `_PEOPLE_LUA`)."""
+        return await self._read(lambda: self._people(since, until, monday, week))
+
+    async def _people(self, since: float, until: float, monday: int,
+                      week: int) -> list[tuple[Any, ...]]:
+        low, high = _score_bound(since, -1), _score_bound(until, +1)
+        sums: dict[tuple[bool, str, int], list[int]] = {}
+        while low:
+            reply = await self._rt(self._scripts["people"](
+                keys=[self.keys.time, self.keys.records],
+                args=[low, high, _PEOPLE_SLICE, repr(since), repr(until), monday, week]))
+            low = reply[0]
+            for i in range(1, len(reply), 6):
+                by, person, number = reply[i].split("\t")
+                row = sums.setdefault((by == "u", person, int(number)), [0] * 5)
+                for j in range(5):
+                    row[j] += int(reply[i + 1 + j])
+        return [(*key, *row) for key, row in sums.items()]
 
     async def stats(self, since: float, until: float, bucket_seconds: int = HOUR) -> dict:
         """Aggregates from the hour counters and day host counters (see `LogStore.stats`)."""

@@ -16,6 +16,8 @@ from aiohttp import web
 
 from ..classify import FileFacts, ScanResult, scan_bytes
 from ..policy import Policy
+from ..room_details import ROOM_DETAILS_EVENTS
+from ..room_details import event_fields as room_event_fields
 from ..store.base import LogRecord, StoreError, new_record_id, new_record_ids
 from ..urls import redact_text
 from ..verdict import Code, FileVerdict, LinkVerdict, Reason, Severity, Text
@@ -274,14 +276,19 @@ def _event_record(service: Service, event: dict[str, Any], index: int, now: floa
     extra = {k: v for k, v in (("verdict_id", verdict_id), ("filename", filename and
              printable(filename)), ("reported_ts", reported if reported != ts else None))
              if v is not None}
+    platform = verdict.platform if verdict else None
+    target = _event_target(verdict, url)
+    if kind in ROOM_DETAILS_EVENTS:
+        platform, target, detail = room_event_fields(
+            detail, {p.id for p in snapshot.policy.platforms}, platform, target)
     return LogRecord(
         id=new_record_id(ts), ts=ts, kind="event", client=who.install, user=who.user,
         context=context, event=kind, sha256=file_hash,
         verdict_class=verdict.verdict_class.value if verdict else None,
         action=verdict.action.value if verdict else None,
-        platform=verdict.platform if verdict else None,
+        platform=platform,
         host=(verdict.host or None) if verdict else None,
-        target=_event_target(verdict, url), codes=tuple(verdict.codes) if verdict else (),
+        target=target, codes=tuple(verdict.codes) if verdict else (),
         rules=tuple(verdict.rules) if verdict else (),
         policy_version=snapshot.policy.version,
         detail={"key": who.credential.name, **extra, **_redacted(detail, service)},

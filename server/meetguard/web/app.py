@@ -23,6 +23,7 @@ from aiohttp import web
 
 from ..classify import Classifier
 from ..policy import Policy, load_policy
+from ..room_details import load_room_details, room_details_document
 from ..signatures import default_signatures_dir
 from ..store.base import LogRecord, LogStore, SharedState, StoreError
 from ..store.memory import LocalState
@@ -98,6 +99,8 @@ def policy_document(policy: Policy, settings: Any) -> dict[str, Any]:
         "override_ttl_seconds": policy.actions.override_ttl_seconds,
         "verdict_ttl_seconds": policy.actions.verdict_ttl_seconds,
         "advisory": {"en": policy.advisory.en, "vi": policy.advisory.vi},
+        # The send-time guard's definitions (a broken room_details.toml fails the snapshot).
+        "room_details": room_details_document(load_room_details(policy.directory), policy),
     }
 
 

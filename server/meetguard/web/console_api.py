@@ -21,6 +21,7 @@ from ..classify import classify_link
 from ..retrohunt import FINDING_EVENT, RUN_EVENT
 from ..store.base import LogQuery, record_id_time
 from ..verdict import Action, Code, VerdictClass
+from . import reports
 from .admin_api import log_query, reload_or_problem, retrohunt_window, run_retrohunt
 from .app import SERVICE
 from .auth import Role
@@ -258,6 +259,7 @@ ROUTES: tuple[Route, ...] = (
     ("GET", "/logs", logs),
     ("GET", "/records/{id}", record),
     ("GET", "/stats", stats),
+    ("GET", "/reports/people", reports.console_people),
     ("GET", "/signatures", signatures),
     ("POST", "/reload", reload),
     ("POST", "/dry-run", dry_run),

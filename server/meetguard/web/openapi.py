@@ -189,6 +189,20 @@ def _paths() -> dict[str, Any]:
                            for n in ("since", "until", "bucket")],
             "responses": {"200": _json({"type": "object", "required": ["buckets", "totals"]}),
                           **_problems(400, 401, 403, 503)}}},
+        "/v1/reports/people": {"get": {
+            "summary": "Hygiene report: per person, warned-platform visits, overrides, look-alike "
+                       "hits, blocked downloads and room details shared, with a weekly trend",
+            "security": admin,
+            "parameters": [{"name": n, "in": "query", "schema": _STR}
+                           for n in ("since", "until", "format")],
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": {
+                    "type": "object", "required": ["since", "until", "weeks", "people", "totals"],
+                    "properties": {"people": {"type": "array", "items": {
+                        "type": "object", "required": ["person", "by", "counts", "total", "trend"],
+                    }}}}},
+                "text/csv": {"schema": _STR}}},
+                **_problems(400, 401, 403, 503)}}},
         "/v1/admin/signatures": {"get": {
             "summary": "The signatures in force: version, counts, platforms",
             "security": admin,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import admin_api, api, ops
+from . import admin_api, api, ops, reports
 from .app import SERVICE
 
 ROUTES = (
@@ -15,6 +15,7 @@ ROUTES = (
     ("GET", "/v1/policy", api.get_policy),
     ("GET", "/v1/logs", admin_api.get_logs),
     ("GET", "/v1/stats", admin_api.get_stats),
+    ("GET", "/v1/reports/people", reports.get_people),
     ("GET", "/v1/admin/signatures", admin_api.get_signatures),
     ("POST", "/v1/admin/reload", admin_api.reload_signatures),
     ("POST", "/v1/admin/retrohunt", admin_api.retrohunt),

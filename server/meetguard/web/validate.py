@@ -17,9 +17,10 @@ from .problems import ProblemError
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _INSTALL_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-CONTEXTS = ("click", "hover", "navigation", "api", "download")
+CONTEXTS = ("click", "hover", "navigation", "api", "download", "compose", "paste")
 EVENT_TYPES = ("override", "download-removed", "download-blocked", "unverifiable",
-               "offline-decision", "warning-shown", "go-back")
+               "offline-decision", "warning-shown", "go-back",
+               "room-details-shared", "room-details-removed", "room-details-cancelled")
 
 
 def require_object(value: Any, where: str = "/") -> Mapping[str, Any]:

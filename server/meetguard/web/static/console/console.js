@@ -5,12 +5,14 @@ import { bindDashboard, clearDashboard, renderDashboard } from './dashboard.js';
 import { byId } from './dom.js';
 import { LANGUAGES, setLanguage, t } from './i18n.js';
 import { bindLogs, clearLogs, relabel, renderLogs, setVocabulary } from './logs.js';
+import { bindPeople, clearPeople, renderPeople } from './people.js';
 import { bindRetro, clearRetro, renderRetro } from './retro.js';
 import { bindSignatures, clearSignatures, renderSignatures } from './signatures.js';
 import { go, readState, urlOf, VIEWS } from './state.js';
 
 const RENDER = {
-  logs: renderLogs, dashboard: renderDashboard, signatures: renderSignatures, retro: renderRetro,
+  logs: renderLogs, dashboard: renderDashboard, people: renderPeople, signatures: renderSignatures,
+  retro: renderRetro,
 };
 let session = null;
 let rendering = 0;
@@ -45,6 +47,7 @@ function signedOut(message = '') {
   setCsrf('');
   clearLogs();
   clearDashboard();
+  clearPeople();
   clearSignatures();
   clearRetro();
   for (const view of VIEWS) byId(`view-${view}`).hidden = true;
@@ -152,6 +155,7 @@ function bind() {
   window.addEventListener('meetguard:navigate', route);
   bindLogs(readState);
   bindDashboard(readState);
+  bindPeople(readState);
   bindSignatures(showError);
   bindRetro(readState);
 }

@@ -3,8 +3,8 @@
 
 export const FILTERS = ['since', 'until', 'class', 'action', 'platform', 'host', 'client',
   'user', 'kind', 'context', 'event', 'code'];
-export const VIEWS = ['logs', 'dashboard', 'signatures', 'retro'];
-const KEYS = [...FILTERS, 'view', 'limit', 'cursor', 'record', 'lang'];
+export const VIEWS = ['logs', 'dashboard', 'people', 'signatures', 'retro'];
+const KEYS = [...FILTERS, 'view', 'limit', 'cursor', 'record', 'lang', 'sort', 'q'];
 export const DEFAULT_SINCE = '24h';
 export const DEFAULT_LIMIT = '50';
 
