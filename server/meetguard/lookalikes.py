@@ -18,10 +18,11 @@ under a registry only vetted bodies can use (`gov.vn`, `.gov`, …) the commerci
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from .domains import DomainIndex, DomainInfo, DomainResolver
@@ -135,6 +136,7 @@ class LookalikeDetector:
             [(k, self._domain_words[k], DOMAIN) for k in self._suffixes]
             + [(b, self._words[b], BRAND) for b, p in self._brands.items()
                if p.typos and len(b) >= SHORT])
+        self._registered_answers = functools.lru_cache(maxsize=65536)(self._answers_for)
         self._built = True
 
     def _add_brand(self, item: Protected) -> None:
@@ -194,43 +196,48 @@ class LookalikeDetector:
         info = _with_label(info or self._resolver.info(host))
         if not info.label or self.is_real(info) or self._owned.lookup(info.host) is not None:
             return None
-        label = _unicode(info.label)
-        if quick and self._plainly_nothing(info, label):
-            return None
+        found, brand = self._registered_answers(info.label, info.suffix, quick)
+        if found is not None:
+            if found.weak and self._same_prefix(info, found.imitated):
+                return replace(found, weak=False)  # meet.gmto.com: the whole host slipped
+            return found
+        if info.suffix in self._vetted:
+            return None  # under gov.vn only a government body registers: a brand is no lie
+        if info.subdomain:
+            found = (self._split(info)
+                     or self._embedded_domain(info.host, info.subdomain, info.registered))
+            if found is not None:
+                return found
+        return brand or self._brand_in_subdomain(info.subdomain)
+
+    def _answers_for(self, ascii_label: str, suffix: str,
+                     quick: bool) -> tuple[Lookalike | None, Lookalike | None]:
+        """What the registered name alone says: imitating a protected domain, or a brand.
+        Memoised per registered name (`_registered_answers`): its subdomains share it."""
+        label = _unicode(ascii_label)
+        if quick and self._plainly_nothing(label, suffix):
+            return None, None
         forms = _forms(label)
         slips = self._slips_of(forms)
-        found = self._as_domain(info, label, forms, slips)
-        if found is not None or self.is_vetted(info):
-            # Under gov.vn only a government body registers: a brand there is not a lie.
-            return found
-        return (self._split(info)
-                or self._embedded_domain(info.host, info.subdomain, info.registered)
-                or self._as_brand(info, label, forms, slips)
-                or self._brand_in_subdomain(info.subdomain))
+        found = self._as_domain(suffix, label, forms, slips)
+        if found is not None or suffix in self._vetted:
+            return found, None
+        return None, self._as_brand(label, forms, slips)
 
-    def _plainly_nothing(self, info: DomainInfo, label: str) -> bool:
-        """True for most hosts, cheaply: a plain ASCII name (read one way only, no letter pairs
-        that pass for others, no subdomain but www) that no check below could match. Each test
-        is a precondition of one of those checks (an exact name, a slip's letters, a brand
-        inside, a platform domain inside), so True never changes an answer, only skips work."""
+    def _plainly_nothing(self, label: str, suffix: str) -> bool:
+        """True for most names, cheaply: a plain ASCII name (read one way only, no letter pairs
+        that pass for others) that no check of the registered name could match. Each test is a
+        precondition of one of those checks (an exact name, a slip's letters, a brand inside),
+        so True never changes an answer, only skips work (a test compares both)."""
         if not label.isascii() or _LETTER_PAIRS.search(label) or len(readings(label)) != 1:
-            return False
-        sub = info.subdomain
-        if sub and sub != "www":
             return False
         key = shape_key(label)
         flat = _brand_form(key)
-        words, suffix = self._words, info.suffix
+        words = self._words
         if (flat, suffix) in self._domains or flat in words or _singular(flat) in words:
             return False
-        if sub:  # www glued back on: wwwzoom.us
-            joined = shape_key(sub + label)
-            if (joined, suffix) in self._domains or joined in words:
-                return False
         pattern = self._brand_pattern
         if pattern is not None and (pattern.search(flat) or pattern.search(key)):
-            return False
-        if self._embedded_pattern is not None and self._embedded_pattern.search(info.host):
             return False
         if flat not in self._affixes and self._slips.may_find(flat, double=True):
             return False
@@ -263,30 +270,30 @@ class LookalikeDetector:
 
     # -- the registered domain read as a protected one -----------------------------------------
 
-    def _as_domain(self, info: DomainInfo, label: str, forms: list[_Form],
+    def _as_domain(self, suffix: str, label: str, forms: list[_Form],
                    slips: list[tuple[str, str, str]]) -> Lookalike | None:
         scripts = scripts_of(label) if not label.isascii() else ()
         for form in forms:
-            hit = self._domains.get((form.flat, info.suffix))
+            hit = self._domains.get((form.flat, suffix))
             if hit is not None:
                 imitated = self._resolver.info(hit.name).registered
                 how = "split" if _flat(label) == imitated.split(".")[0] else "homoglyph"
                 return Lookalike(hit.owner, imitated, how, how == "homoglyph", scripts=scripts)
         mixed = not label.isascii() and is_mixed_script(label)
         for name, kind, slip in slips:
-            if kind == DOMAIN and info.suffix in self._suffixes[name]:
-                hit = self._domains[(name, info.suffix)]
+            if kind == DOMAIN and suffix in self._suffixes[name]:
+                hit = self._domains[(name, suffix)]
                 word = self._domain_words[name]
                 weak = (len(name) < SHORT and _makes_a_word(slip, _flat(label), word)
-                        and not mixed and not self._same_prefix(info, name)
-                        and not _new_digits(label, word))
+                        and not mixed and not _new_digits(label, word))
                 return Lookalike(hit.owner, self._resolver.info(hit.name).registered, "typo",
                                  mixed, weak=weak, slip=slip, scripts=scripts)
         return None
 
-    def _same_prefix(self, info: DomainInfo, name: str) -> bool:
+    def _same_prefix(self, info: DomainInfo, imitated: str) -> bool:
         """True when the host keeps the platform host's own subdomain (meet.gmto.com for
-        meet.goto.com): the whole host is then one slip from the platform's."""
+        meet.goto.com, `imitated` goto.com): the whole host is one slip from the platform's."""
+        name = shape_key(imitated.split(".", 1)[0])
         prefixes = self._prefixes.get((name, info.suffix), ())
         sub = info.subdomain
         return any(sub == p or sub.endswith("." + p) for p in prefixes) if sub else False
@@ -312,7 +319,7 @@ class LookalikeDetector:
 
     # -- brands -------------------------------------------------------------------------------
 
-    def _as_brand(self, info: DomainInfo, label: str, forms: list[_Form],
+    def _as_brand(self, label: str, forms: list[_Form],
                   slips: list[tuple[str, str, str]]) -> Lookalike | None:
         unicode_label = not label.isascii()
         critical = unicode_label and is_mixed_script(label)
@@ -321,7 +328,8 @@ class LookalikeDetector:
             flat = form.flat if form.flat in self._words else _singular(form.flat)
             hit = self._brands.get(flat) or self._labels.get(flat)
             if hit is not None:
-                plain = _flat(label) == self._words.get(flat)
+                word = self._words.get(flat)
+                plain = _flat(label) == word or _singular(_flat(label)) == word
                 how = "brand" if plain else "homoglyph"
                 return Lookalike(hit.owner, hit.name, how, critical or not plain,
                                  scripts=scripts)
