@@ -101,7 +101,7 @@ _PEOPLE_LUA = """
 -- max score, slice size, since, until, monday, week. Returns {next min score ('' at the end),
 -- key, five counts, key, ...} with key "u|c <tab> person <tab> week number". A slice ends before
 -- its last millisecond (the next one starts there), so no offset is walked and no record is
--- counted twice. A record that names none of the counted values is skipped before decoding.
+-- counted twice.
 local got = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYSCORE', 'LIMIT', 0, ARGV[3],
                        'WITHSCORES')
 if #got == 0 then return {''} end
@@ -122,8 +122,12 @@ local docs = redis.call('HMGET', KEYS[2], unpack(ids))
 local sums, order = {}, {}
 local function has(doc, text) return string.find(doc, text, 1, true) ~= nil end
 for _, doc in ipairs(docs) do
-  if doc and (has(doc, '"context":"navigation"') or has(doc, '"event":"override"')
-      or has(doc, '"event":"room-details-shared"') or has(doc, '"action":"block"')) then
+  -- The documents are compact JSON (no spaces), and a quote inside a value is escaped: these
+  -- texts appear only as the fields themselves. Only a record that can count is decoded.
+  if doc and ((has(doc, '"context":"navigation"')
+               and (has(doc, '"class":"warned"') or has(doc, '"impersonation"')))
+      or has(doc, '"event":"override"') or has(doc, '"event":"room-details-shared"')
+      or (has(doc, '"action":"block"') and has(doc, '"kind":"file"'))) then
     local r = cjson.decode(doc)
     local c = {0, 0, 0, 0, 0}
     if r.ts >= since and r.ts < till then
@@ -150,7 +154,7 @@ for _, key in ipairs(order) do
 end
 return out
 """
-_PEOPLE_SLICE = 2000
+_PEOPLE_SLICE = 1000
 """Records per call of the report's script: each call keeps Redis busy a few milliseconds (other
 instances' appends are not held up) and well inside `redis_timeout`."""
 
@@ -903,9 +907,7 @@ class RedisLogStore(Lifecycle):
         low, high = _score_bound(since, -1), _score_bound(until, +1)
         sums: dict[tuple[bool, str, int], list[int]] = {}
         while low:
-            reply = await self._rt(self._scripts["people"](
-                keys=[self.keys.time, self.keys.records],
-                args=[low, high, _PEOPLE_SLICE, repr(since), repr(until), monday, week]))
+            reply = await self._people_slice(low, high, since, until, monday, week)
             low = reply[0]
             for i in range(1, len(reply), 6):
                 by, person, number = reply[i].split("\t")
@@ -913,6 +915,22 @@ class RedisLogStore(Lifecycle):
                 for j in range(5):
                     row[j] += int(reply[i + 1 + j])
         return [(*key, *row) for key, row in sums.items()]
+
+    async def _people_slice(self, low: str, high: str, since: float, until: float, monday: int,
+                            week: int) -> list[Any]:
+        """One call of the report's script; a read, so a call that times out (Redis forking for
+        an AOF rewrite stalls it past `redis_timeout`) is tried again, twice at most."""
+        def call() -> Awaitable[Any]:
+            return self._rt(self._scripts["people"](
+                keys=[self.keys.time, self.keys.records],
+                args=[low, high, _PEOPLE_SLICE, repr(since), repr(until), monday, week]))
+
+        for _ in range(2):
+            try:
+                return await call()
+            except UNAVAILABLE:
+                await asyncio.sleep(0.2)
+        return await call()
 
     async def stats(self, since: float, until: float, bucket_seconds: int = HOUR) -> dict:
         """Aggregates from the hour counters and day host counters (see `LogStore.stats`)."""
