@@ -3,10 +3,12 @@
 Protected names are every platform's domains and brand words and the organisation's own domains.
 A host imitates one when, read as a person reads it (`homoglyphs.readings`):
   * it reads exactly as a protected domain with different characters (`zo0m.us`, `ԍооԍӏе.com`);
-  * it is one slip away from it (any replaced, missing, extra, doubled or swapped letter; two
-    slips in long names): for names under five letters only the slips that keep the name's look
-    count alone (`zom.us`, `zoo-m.us`); the others (`room.us`) need the link's shape as well;
-  * the name is split by a dot or hyphen (`we.bex.com`, `zo-om.us`);
+  * it is one slip away from it (a letter replaced, left out, added, doubled, swapped or moved,
+    vowels swapped, a doubled key; two slips in names of nine letters or more). Names under five
+    letters are ordinary words too: a slip that makes another word (`room.us`) counts only with
+    more evidence (the link's shape, the platform host's own subdomain kept, digits put in);
+  * the name is split by dots or hyphens (`we.bex.com`, `zo-om.us`), or the whole platform host
+    is glued into one name (`meetgoto.com`);
   * a brand is the whole name under another suffix (`zoom.vn`), one word of it (`zoom-us.bot`),
     glued to lure words (`joinzoommeeting.net`) or one slip from it (`gotomeating.net`);
   * a protected domain stands inside a foreign host (`zoom.us.meeting-join.info`,
@@ -188,8 +190,9 @@ class LookalikeDetector:
               quick: bool = True) -> Lookalike | None:
         """The protected name `host` imitates, or None. Real and owned hosts imitate nothing.
 
-        Not memoised itself: the policy memoises every per-host answer together. `quick=False`
-        skips the fast answer for plain names (the tests compare both on large corpora).
+        What the registered name alone says is memoised per registered name (its subdomains
+        share it); the policy memoises every per-host answer. `quick=False` skips the fast answer
+        for plain names (the tests compare both on large corpora).
         """
         if not self._built:
             self.warm()
