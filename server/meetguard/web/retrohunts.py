@@ -119,11 +119,19 @@ class Retrohunts:
         summary = result.summary
         self._service.metrics.inc("meetguard_retrohunt_findings_total", (),
                                   summary.new_findings)
-        for finding in result.findings:
-            if finding.id is not None:
-                log.warning("retro-hunt finding", extra={
-                    "target": finding.target, "new_action": finding.new.action,
-                    "records": finding.records_total, "people": len(finding.people())})
+        new = [f for f in result.findings if f.id is not None]
+        # A few lines for the operator's log; every finding is a record of the log itself
+        # (and goes to syslog from there). Thousands of lines here held live checks ~200 ms.
+        for finding in new[:LOGGED_FINDINGS]:
+            log.warning("retro-hunt finding", extra={
+                "target": finding.target, "new_action": finding.new.action,
+                "records": finding.records_total, "people": len(finding.people())})
+        if len(new) > LOGGED_FINDINGS:
+            log.warning("retro-hunt: %d more findings, in the log as kind=retro",
+                        len(new) - LOGGED_FINDINGS)
+
+
+LOGGED_FINDINGS = 20  # findings of one run written one by one to the service's own log
 
 
 def describe_metrics(service: Service) -> None:
