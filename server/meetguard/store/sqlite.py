@@ -161,7 +161,6 @@ _MAX_BATCH_JOBS = 2000
 _MAX_WAIT_ROUNDS = 16
 """How many rounds the outbox waits for a busy event loop before it is written anyway."""
 _INLINE_RECORDS = 200
-_INSERT_SLICE = 256  # rows encoded and inserted between two chances for other threads
 """The most records committed on the event loop in one round (~2 ms); more go to the thread, so
 a big batch never holds up the answers to other requests."""
 _RECOUNT_COMMITS = 64
@@ -248,13 +247,7 @@ def migrate(conn: sqlite3.Connection) -> int:
 def insert_records(conn: sqlite3.Connection, records: Sequence[LogRecord]) -> int:
     """Insert into the inbox the records not stored yet; returns how many were new."""
     fresh = _new_records(conn, records)
-    for start in range(0, len(fresh), _INSERT_SLICE):
-        if start:
-            # A big batch (a retro-hunt's findings) is the writer thread's, and encoding it
-            # holds the GIL: let the event loop's thread in between slices (without this,
-            # live checks waited up to ~160 ms behind 3,700 findings).
-            time.sleep(0)
-        conn.executemany(_INSERT, [_row_of(r) for r in fresh[start : start + _INSERT_SLICE]])
+    conn.executemany(_INSERT, [_row_of(r) for r in fresh])
     return len(fresh)
 
 
