@@ -5,18 +5,7 @@ import { api } from './api.js';
 import { drawChart } from './chart.js';
 import { byId, fill, h } from './dom.js';
 import { formatNumber, formatTime, label, t } from './i18n.js';
-import { go, urlOf } from './state.js';
-
-function logLink(state, filters, text) {
-  const target = { view: 'logs', lang: state.lang, since: state.since, until: state.until, ...filters };
-  return h('a', {
-    href: urlOf(target),
-    onclick: (event) => {
-      event.preventDefault();
-      go(target);
-    },
-  }, text);
-}
+import { bindRange, logLink, showRange } from './views.js';
 
 function card(key, value, link) {
   return h('div', { class: 'card', dataset: { card: key, value: String(value) } },
@@ -59,9 +48,7 @@ function overrideRows(state, page) {
 }
 
 export async function renderDashboard(state) {
-  for (const button of document.querySelectorAll('#view-dashboard .quick button')) {
-    button.setAttribute('aria-pressed', String(button.dataset.since === state.since && !state.until));
-  }
+  showRange('dashboard', state);
   const params = new URLSearchParams();
   if (state.since) params.set('since', state.since);
   if (state.until) params.set('until', state.until);
@@ -83,12 +70,7 @@ export async function renderDashboard(state) {
 }
 
 export function bindDashboard(getState) {
-  for (const button of document.querySelectorAll('#view-dashboard .quick button')) {
-    button.addEventListener('click', () => {
-      const { until, cursor, record, ...rest } = getState();
-      go({ ...rest, view: 'dashboard', since: button.dataset.since });
-    });
-  }
+  bindRange('dashboard', getState);
 }
 
 export function clearDashboard() {

@@ -5,7 +5,8 @@
 import { api } from './api.js';
 import { byId, fill, h, s } from './dom.js';
 import { formatNumber, formatTime, t } from './i18n.js';
-import { go, urlOf } from './state.js';
+import { go } from './state.js';
+import { bindRange, logLink, showRange } from './views.js';
 
 export const COLUMNS = ['warned_visits', 'overrides', 'lookalikes', 'blocked_downloads',
   'room_details_shared'];
@@ -17,18 +18,6 @@ function rangeParams(state) {
   if (state.since) params.set('since', state.since);
   if (state.until) params.set('until', state.until);
   return params;
-}
-
-function logLink(state, filters, person, text) {
-  const target = { view: 'logs', lang: state.lang, since: state.since, until: state.until,
-    ...filters, [person.by]: person.person };
-  return h('a', {
-    href: urlOf(target),
-    onclick: (event) => {
-      event.preventDefault();
-      go(target);
-    },
-  }, text);
 }
 
 /** A bar per week; the tooltip and the accessible name say the numbers. */
@@ -74,15 +63,14 @@ function row(state, doc, person) {
     h('td', { class: 'person' }, person.person,
       person.by === 'client' ? h('div', { class: 'user' }, t('people.install')) : null),
     COLUMNS.map((c) => h('td', { class: 'num', dataset: { count: c } }, person.counts[c]
-      ? logLink(state, filters[c], person, formatNumber(person.counts[c])) : '0')),
+      ? logLink(state, { ...filters[c], [person.by]: person.person },
+        formatNumber(person.counts[c])) : '0')),
     h('td', { class: 'num total' }, formatNumber(person.total)),
     h('td', {}, trend(doc.weeks, person.trend)));
 }
 
 export async function renderPeople(state) {
-  for (const button of document.querySelectorAll('#view-people .quick button')) {
-    button.setAttribute('aria-pressed', String(button.dataset.since === state.since && !state.until));
-  }
+  showRange('people', state);
   const params = rangeParams(state);
   const key = params.toString();
   if (cached?.key !== key) cached = { key, doc: await api(`/reports/people?${params}`) };
@@ -101,12 +89,7 @@ export async function renderPeople(state) {
 }
 
 export function bindPeople(getState) {
-  for (const button of document.querySelectorAll('#view-people .quick button')) {
-    button.addEventListener('click', () => {
-      const { until, cursor, record, ...rest } = getState();
-      go({ ...rest, view: 'people', since: button.dataset.since });
-    });
-  }
+  bindRange('people', getState);
   byId('people-filter').addEventListener('input', (event) => {
     go({ ...getState(), q: event.target.value.slice(0, 128) }, { replace: true });
   });

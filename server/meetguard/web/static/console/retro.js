@@ -4,18 +4,7 @@
 import { api } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { formatNumber, formatTime, label, t } from './i18n.js';
-import { go, urlOf } from './state.js';
-
-function link(state, filters, text) {
-  const target = { view: 'logs', lang: state.lang, since: state.since, until: state.until, ...filters };
-  return h('a', {
-    href: urlOf(target),
-    onclick: (event) => {
-      event.preventDefault();
-      go(target);
-    },
-  }, text);
-}
+import { bindRange, logLink, showRange } from './views.js';
 
 function badge(group, value) {
   return h('span', { class: `badge ${group}-${value}` }, label(group, value));
@@ -24,13 +13,13 @@ function badge(group, value) {
 function people(state, d) {
   const users = new Set(d.users || []);
   return (d.people || []).map((person) => h('div', { class: 'person' },
-    link(state, users.has(person) ? { user: person } : { client: person }, person)));
+    logLink(state, users.has(person) ? { user: person } : { client: person }, person)));
 }
 
 function records(state, d) {
   const ids = d.records || [];
   const shown = ids.slice(0, 20).map((id) => h('div', {},
-    link(state, { record: id, since: ageOf(d.first_seen) }, h('code', {}, id.slice(-8)))));
+    logLink(state, { record: id, since: ageOf(d.first_seen) }, h('code', {}, id.slice(-8)))));
   if ((d.records_total || ids.length) > shown.length) {
     shown.push(h('div', { class: 'more' },
       t('retro.more', { n: formatNumber((d.records_total || ids.length) - shown.length) })));
@@ -51,7 +40,7 @@ function findingRows(state, page) {
   return [header, ...page.items.map((r) => {
     const d = r.detail || {};
     return h('tr', { dataset: { recordId: r.id, target: r.target || '' } },
-      h('td', { class: 'time' }, link(state, { record: r.id, kind: 'retro' }, formatTime(r.ts))),
+      h('td', { class: 'time' }, logLink(state, { record: r.id, kind: 'retro' }, formatTime(r.ts))),
       h('td', { class: 'target' }, h('code', {}, r.target || '—'),
         h('div', { class: 'host' }, r.host || '')),
       h('td', {}, badge('action', d.old_action), ' → ', badge('action', d.new_action)),
@@ -72,9 +61,7 @@ function runText(run) {
 }
 
 export async function renderRetro(state) {
-  for (const button of document.querySelectorAll('#view-retro .quick button')) {
-    button.setAttribute('aria-pressed', String(button.dataset.since === state.since && !state.until));
-  }
+  showRange('retro', state);
   const params = new URLSearchParams({ kind: 'retro', limit: '200' });
   if (state.since) params.set('since', state.since);
   if (state.until) params.set('until', state.until);
@@ -110,12 +97,7 @@ async function runNow(readState) {
 
 export function bindRetro(readState) {
   byId('retro-run').addEventListener('click', () => runNow(readState));
-  for (const button of document.querySelectorAll('#view-retro .quick button')) {
-    button.addEventListener('click', () => {
-      const { until, cursor, record, ...rest } = readState();
-      go({ ...rest, view: 'retro', since: button.dataset.since });
-    });
-  }
+  bindRange('retro', readState);
 }
 
 export function clearRetro() {
