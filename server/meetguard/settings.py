@@ -98,6 +98,13 @@ def _syslog(text: str) -> str | None:
     return value
 
 
+def _zone(text: str) -> str:
+    from .timefmt import parse_zone
+
+    parse_zone(text)  # ValueError with the reason
+    return str(text).strip()
+
+
 MB = 1024 * 1024
 
 SETTINGS: tuple[Setting, ...] = (
@@ -119,6 +126,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds a Redis operation may take before the service stops waiting for it."),
     Setting("spool_max_bytes", 64 * MB, _int_range(MB, 64 * 1024 * MB),
             "Bound of the local spool that keeps records while Redis is unreachable."),
+    Setting("time_zone", "UTC", _zone,
+            "IANA time zone of the times shown beside epoch seconds (CSV, NDJSON, API, CLI)."),
     Setting("retention_days", 180, _int_range(1, 3650), "Days log records are kept."),
     Setting("sqlite_synchronous", "normal", _choice("normal", "full"),
             "SQLite durability: normal survives a killed process, full also a power cut."),

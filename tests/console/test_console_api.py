@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient
 from tests.support.service import ADMIN_TOKEN, CLIENT_KEY
 
 from meetguard.store.base import LogRecord
-from meetguard.web.app import SERVICE
 from meetguard.web.console import COOKIE
 from meetguard.web.console_sessions import MemorySessions, RedisSessions, SQLiteSessions
+from meetguard.web.keys import SERVICE
 from meetguard.web.page_headers import CSP
 
 from .conftest import Console, sign_in

@@ -15,7 +15,7 @@ from tests.support.service import admin_headers, client_headers
 
 from meetguard.report import CATEGORIES, week_of
 from meetguard.store.base import LogRecord
-from meetguard.web.app import SERVICE
+from meetguard.web.keys import SERVICE
 
 DAY = 86400
 T0 = float(week_of(time.time()) - 3 * 7 * DAY)  # a Monday three weeks ago (within retention)

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from tests.support.service import ROOT, ServiceProcess, admin_headers, client_headers
 
 from meetguard.retrohunt import FINDING_EVENT, RUN_EVENT
-from meetguard.web.app import SERVICE
+from meetguard.web.keys import SERVICE
 
 SECRET = "Sup3rSecretPwd"  # a meeting password inside a link: must never be stored
 WAIT = 60.0  # bound on waiting for a run in the background (a bound, not a timing assert)

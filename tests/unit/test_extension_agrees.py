@@ -14,7 +14,7 @@ import pytest
 
 from meetguard.classify import Classifier
 from meetguard.policy import Policy
-from meetguard.web.app import policy_document
+from meetguard.web.service import policy_document
 
 from .test_lookalikes import HAND_MADE, MEETING_PATHS, _corpus
 

@@ -12,12 +12,13 @@ from aiohttp import web
 from ..errors import SignatureError
 from ..retrohunt import RetrohuntError, RunResult
 from ..store.base import LogQuery, StoreError
-from .app import SERVICE, Service
 from .auth import Role
 from .exports import stream_export
 from .http import json_response, read_json
+from .keys import SERVICE
 from .middlewares import requires
 from .problems import ProblemError
+from .service import Service
 from .timeparse import parse_time
 
 FILTERS = ("class", "action", "platform", "host", "client", "user", "kind", "context", "event",

@@ -22,11 +22,12 @@ from ..store.base import LogRecord, StoreError, new_record_id, new_record_ids
 from ..urls import redact_text
 from ..verdict import Code, FileVerdict, LinkVerdict, Reason, Severity, Text
 from .answers import PreparedLink, links_answer
-from .app import SERVICE, Service
 from .auth import Role
 from .http import json_response, read_body, read_json
+from .keys import SERVICE
 from .middlewares import Caller, caller, requires
 from .problems import ProblemError
+from .service import Service
 from .validate import (
     CONTEXTS,
     EVENT_TYPES,

@@ -30,8 +30,8 @@ from aiohttp import web
 
 from ..siem import Forwarder, LeaderLock, SyslogSender, parse_target, run_forwarder
 from ..store.base import LogQuery
-from .app import SERVICE
 from .console_sessions import Session, SessionStore, SessionStoreError, session_store
+from .keys import CONSOLE, SERVICE, SESSION
 from .middlewares import requires
 from .page_headers import CONSOLE_PATH
 from .problems import ProblemError
@@ -64,8 +64,6 @@ class Console:
     forwarder: tuple[Forwarder, LeaderLock, asyncio.Task[None]] | None = None
 
 
-CONSOLE = web.AppKey("console", Console)
-SESSION = web.RequestKey("console_session", Session)
 
 
 def load_assets() -> dict[str, Asset]:
@@ -226,16 +224,9 @@ async def _stop_forwarder(app: web.Application) -> None:
 
 
 def setup_console(app: web.Application) -> None:
-    """Register the admin page, its API and the syslog forwarder on the service's app."""
-    from . import console_api
-
+    """The admin page's state and the syslog forwarder on the service's app (its routes are
+    in `routes.py`)."""
     app[CONSOLE] = Console(session_store(app[SERVICE].settings), load_assets())
-    router = app.router
-    router.add_get("/admin", page)
-    router.add_get("/admin/", page)
-    router.add_get(STATIC_PREFIX + "{name:[A-Za-z0-9_.-]+}", static)
-    for method, path, handler in console_api.ROUTES:
-        router.add_route(method, "/admin/api" + path, handler)
     app.on_startup.append(_start_forwarder)
     app.on_shutdown.append(_stop_forwarder)
     app.on_cleanup.append(_close_sessions)

@@ -23,11 +23,8 @@ from ..store.base import LogQuery, record_id_time
 from ..verdict import Action, Code, VerdictClass
 from . import reports
 from .admin_api import log_query, reload_or_problem, retrohunt_window, run_retrohunt
-from .app import SERVICE
 from .auth import Role
 from .console import (
-    CONSOLE,
-    SESSION,
     clear_session_cookie,
     same_origin,
     set_session_cookie,
@@ -36,6 +33,7 @@ from .console import (
 from .console_sessions import SessionStoreError
 from .exports import stream_export
 from .http import json_response, read_json
+from .keys import CONSOLE, SERVICE, SESSION
 from .middlewares import requires
 from .problems import ProblemError
 from .timeparse import parse_time

@@ -7,9 +7,7 @@ formula is neutralised (CSV injection).
 from __future__ import annotations
 
 import csv
-import functools
 import io
-import math
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ import orjson
 from aiohttp import web
 
 from ..store.base import LogQuery, LogRecord, LogStore
+from ..timefmt import rfc3339
 from .page_headers import add_console_headers, is_console
 
 CSV_COLUMNS = ("id", "time", "kind", "event", "client", "user", "context", "class", "action",
@@ -72,27 +71,12 @@ def csv_chunk(records: list[LogRecord]) -> bytes:
 
 
 def iso_time(ts: float) -> str:
-    """UTC time with milliseconds, as ISO 8601 (the minute's text is shared by its records).
+    """UTC time with milliseconds, as RFC 3339.
 
     >>> iso_time(1767323045.2509)
     '2026-01-02T03:04:05.250+00:00'
     """
-    # The rounding datetime.fromtimestamp does (to the microsecond, half to even), then ms.
-    frac, whole = math.modf(ts)
-    micro = round(frac * 1e6)
-    second = int(whole)
-    if micro >= 1_000_000:
-        second, micro = second + 1, micro - 1_000_000
-    elif micro < 0:
-        second, micro = second - 1, micro + 1_000_000
-    minute, sec = divmod(second, 60)
-    return f"{_iso_minute(minute)}:{sec:02d}.{micro // 1000:03d}+00:00"
-
-
-@functools.lru_cache(maxsize=4096)
-def _iso_minute(minute: int) -> str:
-    # Records of one minute share the text; an export walks time in order, so this hits.
-    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M")
+    return rfc3339(ts)
 
 
 def ndjson_chunk(records: list[LogRecord]) -> bytes:

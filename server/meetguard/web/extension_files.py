@@ -24,6 +24,7 @@ from ..extension_kit import (
     firefox_update_manifest,
     read_pack,
 )
+from .keys import PACKS
 from .middlewares import requires
 from .problems import ProblemError
 
@@ -69,7 +70,6 @@ class PackDirectory:
         return Hosted(stamp, pack, files)
 
 
-PACKS = web.AppKey("extension_packs", PackDirectory)
 
 
 def setup_extension_files(app: web.Application, directory: Path) -> None:

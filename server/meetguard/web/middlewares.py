@@ -15,8 +15,8 @@ import orjson
 from aiohttp import web
 
 from ..store.base import StoreError
-from .app import SERVICE
 from .auth import Credential, Role
+from .keys import CALLER, SERVICE
 from .page_headers import add_console_headers, is_console
 from .problems import CONTENT_TYPE, PROBLEMS, ProblemError, problem_body
 from .validate import install_id, user_label
@@ -34,7 +34,6 @@ class Caller(NamedTuple):
     user: str | None
 
 
-CALLER = web.RequestKey("caller", Caller)
 
 
 def requires(role: Role | None) -> Callable[[Handler], Handler]:

@@ -7,8 +7,8 @@ import os
 from aiohttp import web
 
 from .. import __version__
-from .app import SERVICE
 from .http import json_response
+from .keys import SERVICE
 from .middlewares import requires
 from .openapi import openapi_document
 

@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from ..report import MAX_SPAN_DAYS, MONDAY, WEEK, PeopleReport, report_csv
-from .app import SERVICE, Service
 from .auth import Role
 from .console import signed_in
 from .http import json_response
+from .keys import SERVICE
 from .middlewares import requires
 from .problems import ProblemError
+from .service import Service
 from .timeparse import parse_time
 
 DEFAULT_SINCE = "28d"

@@ -18,7 +18,7 @@ from ..retrohunt import Classifying, RetrohuntError, RunResult, run, window
 from ..store.base import StoreError
 
 if TYPE_CHECKING:
-    from .app import Service
+    from .service import Service
 
 log = logging.getLogger("meetguard.retrohunt")
 WAIT_FOR_LEASE_SECONDS = 1.0

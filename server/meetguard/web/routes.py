@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
-from . import admin_api, api, ops, reports
-from .app import SERVICE
+from . import admin_api, api, console, console_api, ops, reports
+from .extension_files import setup_extension_files
+from .keys import SERVICE
 
 ROUTES = (
     ("POST", "/v1/links/check", api.check_links),
@@ -24,18 +27,19 @@ ROUTES = (
     ("GET", "/metrics", ops.metrics),
     ("GET", "/openapi.json", ops.openapi),
 )
+CONSOLE_ROUTES = (
+    ("GET", "/admin", console.page),
+    ("GET", "/admin/", console.page),
+    ("GET", console.STATIC_PREFIX + "{name:[A-Za-z0-9_.-]+}", console.static),
+    *((method, "/admin/api" + path, handler) for method, path, handler in console_api.ROUTES),
+)
+"""The admin page and its private API (not API v1: not in ROUTES)."""
 
 
 def setup_routes(app: web.Application) -> None:
-    from .console import setup_console
-
-    for method, path, handler in ROUTES:
+    for method, path, handler in ROUTES + CONSOLE_ROUTES:
         app.router.add_route(method, path, handler)
-    setup_console(app)  # the admin page and its private API (not API v1: not in ROUTES)
+    console.setup_console(app)
     directory = app[SERVICE].settings.extension_dir
     if directory:  # the packed extension for browsers' update checks (not API v1 either)
-        from pathlib import Path
-
-        from .extension_files import setup_extension_files
-
         setup_extension_files(app, Path(directory))

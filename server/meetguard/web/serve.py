@@ -25,8 +25,9 @@ from aiohttp import web
 
 from ..errors import SignatureError
 from ..settings import Settings, StartupError
-from .app import SERVICE, create_app
+from .app import create_app
 from .auth import KeyRing, generate_first_keys
+from .keys import SERVICE
 
 log = logging.getLogger("meetguard.service")
 
