@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
+from meetguard.datadir import make_private_dir, open_private
 from meetguard.store.base import StoreError
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def _append_durably(path: Path, data: bytes) -> None:
     """Append and fsync; a new file's directory entry is fsync'd too."""
     created = not path.exists()
-    with path.open("ab") as f:
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND), "ab") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
@@ -79,7 +80,7 @@ class Spool:
 
     async def open(self) -> None:
         """Create the directory and account for what earlier runs left behind."""
-        await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(make_private_dir, self.path.parent)
         sizes = await asyncio.to_thread(
             lambda: [_file_size(self.path), _file_size(self.replay_path)]
         )

@@ -38,6 +38,7 @@ from typing import Any
 
 import orjson
 
+from meetguard.datadir import create_private_file, make_private_dir
 from meetguard.store.base import (
     DAY,
     HOUR,
@@ -997,7 +998,7 @@ class SQLiteLogStore(Lifecycle):
     async def start(self) -> None:
         """Create or migrate the schema, start the writer, open the readers."""
         try:
-            await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(self._create_private)
         except OSError as exc:
             message = f"cannot create {self.path.parent}: {exc}"
             raise StoreError("store-unavailable", message) from exc
@@ -1010,6 +1011,12 @@ class SQLiteLogStore(Lifecycle):
             await self.close()  # or the writer thread keeps the process from ever exiting
             raise
         self._started = True
+
+    def _create_private(self) -> None:
+        """The directory 0700 and the database file 0600 if new (SQLite gives its -wal and
+        -shm files the database file's mode; left to itself it makes them 0644)."""
+        make_private_dir(self.path.parent)
+        create_private_file(self.path)
 
     async def close(self) -> None:
         """Commit everything queued, stop the writer, the checkpointer and the readers."""
