@@ -3,55 +3,23 @@ filler file. Checks answer 503 store-unavailable (no verdict without its record)
 503 with the reason, the warnings are a few lines however many requests fail; freed, the service
 is ready again by itself (no request needed) and every answered verdict is in the log.
 
-Mounting needs root (the tests run as root here); elsewhere the test is skipped, saying why."""
+Mounting needs root (the tests run as root here); elsewhere the tests are skipped, saying why.
+The same with Redis down and records going to the local spool on that disk."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
+from tests.support.disk import fill, small_disk
+from tests.support.redis import RedisServer
 from tests.support.service import ServiceProcess, admin_headers, client_headers
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs, unmounted after the test."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def fill(path: Path) -> int:
-    """Write zeros to `path` until the file system is full; returns the bytes written."""
-    written = 0
-    chunk = b"\0" * 65536
-    with path.open("wb", buffering=0) as f:
-        with contextlib.suppress(OSError):
-            while True:
-                written += f.write(chunk)
-        with contextlib.suppress(OSError):  # the last few bytes
-            while f.write(b"\0" * 512):
-                written += 512
-    return written
+__all__ = ["small_disk"]
 
 
 async def send_check(session: aiohttp.ClientSession, base: str, n: int) -> tuple[int, Any]:
@@ -134,3 +102,64 @@ async def test_a_full_disk_makes_the_service_not_ready_until_space_returns(
     full = log_lines(service.log, "database or disk is full")
     assert 1 <= len(full) <= 3, [line["msg"] for line in full]
     assert len(log_lines(service.log, "succeed again", "info")) == 1
+
+
+async def test_with_redis_down_a_full_spool_disk_makes_the_service_not_ready(
+        small_disk: Path, tmp_path: Path) -> None:
+    redis = RedisServer(tmp_path / "redis")  # (its own files are not on the small disk)
+    redis.start()
+    service = ServiceProcess(small_disk / "data", log=tmp_path / "service.log",
+                             env={"MEETGUARD_REDIS_URL": redis.url})
+    answered: list[str] = []
+    try:
+        service.start()
+        async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            status, body = await send_check(session, service.url, 0)  # into Redis
+            assert status == 200, body
+            answered += [v["id"] for v in body["verdicts"]]
+            redis.kill()
+            status, body = await send_check(session, service.url, 1)  # into the spool
+            assert status == 200, body
+            answered += [v["id"] for v in body["verdicts"]]
+            filler = small_disk / "filler"
+            assert fill(filler) > 0
+            refused, n = 0, 1
+            while refused < 20:  # (the file's last page may have room for a few entries)
+                n += 1
+                assert n < 1000, "the spool never refused a write on a full disk"
+                status, body = await send_check(session, service.url, n)
+                if status == 200:
+                    answered += [v["id"] for v in body["verdicts"]]
+                    continue
+                assert status == 503 and body["type"].endswith("/store-unavailable"), body
+                refused += 1
+            status, ready = await readyz(session, service.url)
+            assert status == 503, ready
+            assert "No space left on device" in ready["reason"], ready
+
+            filler.unlink()
+            for _ in range(50):  # no check sent: the spool finds room by itself
+                status, ready = await readyz(session, service.url)
+                if status == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert status == 200 and ready["status"] == "degraded", ready  # Redis is down
+            for k in range(n + 1, n + 11):
+                status, body = await send_check(session, service.url, k)
+                assert status == 200, body
+                answered += [v["id"] for v in body["verdicts"]]
+            redis.start()
+            for _ in range(100):  # the spool is replayed into Redis
+                status, ready = await readyz(session, service.url)
+                if ready["store"]["spool_size"] == 0 and ready["status"] == "ready":
+                    break
+                await asyncio.sleep(0.1)
+            assert ready["store"]["spool_size"] == 0, ready
+            logged = await logged_ids(session, service.url)
+    finally:
+        service.stop()
+        redis.stop()
+    missing = set(answered) - logged
+    assert not missing, f"{len(missing)} of {len(answered)} answered verdicts are not in the log"
+    assert len(log_lines(service.log, "No space left on device")) <= 3
+    assert "Traceback" not in service.log.read_text()

@@ -1019,6 +1019,9 @@ class RedisLogStore(Lifecycle):
             "queue_depth": self._pending_records,
             "spool_size": self.spool.size(),
             "persistence": self._persistence,
+            # Redis down, records go to the spool: refused there, they are refused.
+            "writes": "ok" if not self._down or (why := self.spool.refusal()) is None
+            else f"refused: {why}",
         }
 
     async def _probe(self) -> bool:
