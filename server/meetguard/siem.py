@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .datadir import make_private_dir, open_private
+
 log = logging.getLogger("meetguard.siem")
 
 FACILITY_LOCAL0 = 16
@@ -260,7 +262,8 @@ class Forwarder:
         if self.position is None:
             return
         tmp = self.position.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.tail.state()), encoding="utf-8")
+        with os.fdopen(open_private(tmp, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as f:
+            f.write(json.dumps(self.tail.state()))
         os.replace(tmp, self.position)
 
     async def run(self) -> None:
@@ -290,8 +293,8 @@ class LeaderLock:
     def acquire(self) -> bool:
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        make_private_dir(self.path.parent)
+        fd = open_private(self.path, os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from tests.support.disk import fill, small_disk
 
 from meetguard.store.base import StoreError
-from meetguard.store.spool import Spool
+from meetguard.store.spool import PROBE_SECONDS, Spool
+
+__all__ = ["small_disk"]
 
 
 async def entries_of(spool: Spool, path: Path) -> list[dict]:
@@ -54,3 +58,24 @@ async def test_an_interrupted_replay_is_taken_first_and_torn_lines_skipped(tmp_p
     assert await entries_of(spool, path) == [{"n": 1}, {"n": 2}]
     await spool.finish(path)
     assert spool.size() == 9
+
+
+async def test_a_write_the_disk_refuses_leaves_no_torn_entry(small_disk: Path) -> None:
+    spool = Spool(small_disk / "spool" / "spool.jsonl", 64 * 1024 * 1024)
+    await spool.open()
+    await spool.write([{"n": 1}])
+    filler = small_disk / "filler"
+    fill(filler)
+    with pytest.raises(StoreError) as err:  # bigger than anything left: part of it may land
+        await spool.write([{"n": 2, "text": "x" * 200_000}])
+    assert err.value.code == "store-unavailable"
+    assert "No space left on device" in (spool.refusal() or "")
+    assert (small_disk / "spool" / "spool.jsonl").read_bytes() == b'{"n":1}\n'  # cut off again
+    filler.unlink()
+    await asyncio.sleep(PROBE_SECONDS + 0.05)
+    assert spool.refusal() is None  # room again: found without a write
+    await spool.write([{"n": 3}])
+    path = await spool.take()
+    assert path is not None
+    assert await entries_of(spool, path) == [{"n": 1}, {"n": 3}]
+    assert sorted(p.name for p in (small_disk / "spool").iterdir()) == ["spool.jsonl.replay"]

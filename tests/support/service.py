@@ -32,7 +32,10 @@ class ServiceProcess:
     """`meetguard serve` in a child process on a free loopback port."""
 
     def __init__(self, data_dir: Path, *, env: Mapping[str, str] | None = None,
-                 args: tuple[str, ...] = (), port: int | None = None) -> None:
+                 args: tuple[str, ...] = (), port: int | None = None,
+                 log: Path | None = None, umask: int = -1) -> None:
+        """`log`: where its output goes (default: service.log in `data_dir`, which then
+        exists before the service starts); `umask`: the process's (-1: this one's)."""
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -40,15 +43,17 @@ class ServiceProcess:
         self.env = {**os.environ, "MEETGUARD_CLIENT_KEYS": f"tests:{CLIENT_KEY}",
                     "MEETGUARD_ADMIN_TOKENS": f"it:{ADMIN_TOKEN}", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "service.log"
+        self.log = log or data_dir / "service.log"
+        self.umask = umask
 
     def start(self, timeout: float = 20.0) -> ServiceProcess:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "meetguard.cli", "serve", "--port", str(self.port),
                    "--data-dir", str(self.data_dir), *self.args]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            env=self.env, cwd=ROOT, start_new_session=True)
+                                            env=self.env, cwd=ROOT, start_new_session=True,
+                                            umask=self.umask)
         self.wait_ready(timeout)
         return self
 

@@ -1012,14 +1012,18 @@ class RedisLogStore(Lifecycle):
         await retention_loop(self.purge, self.retention_days, interval_s)
 
     def health(self) -> dict:
-        """Connection state, spool size and the server's persistence setting."""
-        return {
+        """Connection state, spool size and the server's persistence setting; `writes` when
+        records are refused (Redis down and the spool refusing them: a full disk)."""
+        health = {
             "store": "redis-cluster" if self.cluster else "redis",
             "redis": "down" if self._down else "up",
             "queue_depth": self._pending_records,
             "spool_size": self.spool.size(),
             "persistence": self._persistence,
         }
+        if self._down and (why := self.spool.refusal()) is not None:
+            health["writes"] = f"refused: {why}"
+        return health
 
     async def _probe(self) -> bool:
         """PING Redis; on success refresh the persistence setting and leave the down state."""

@@ -4,6 +4,9 @@ Entries are appended (and fsync'd) to `path`. To replay, `take()` renames the fi
 `path + ".replay"`, so new entries go to a fresh file while the old one is read; `finish()`
 deletes it once every entry in it has been written. A replay interrupted by a crash is found and
 finished at the next start; entries carry ids, so writing one twice changes nothing.
+
+A write the disk refuses (full) is cut off the file again, so the entries written after it stay
+readable; until a write succeeds the spool reports the refusal (`refusal`: /readyz).
 """
 
 from __future__ import annotations
@@ -12,24 +15,60 @@ import asyncio
 import json
 import logging
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
+from meetguard.datadir import make_private_dir, open_private
+from meetguard.quietlog import QuietLog
 from meetguard.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
 
+PROBE_SECONDS = 1.0
+"""While the spool's disk refuses writes, how often `refusal` checks whether it has room again."""
+
+
 def _append_durably(path: Path, data: bytes) -> None:
-    """Append and fsync; a new file's directory entry is fsync'd too."""
+    """Append and fsync; a new file's directory entry is fsync'd too. A write that fails is
+    cut off again: a torn entry would swallow the next one written after it. (Unbuffered: a
+    buffered file would write what it still holds when closed, after the cut.)"""
     created = not path.exists()
-    with path.open("ab") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    fd = open_private(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, size)  # (frees blocks: cannot fail for want of room)
+            raise
+    finally:
+        os.close(fd)
     if created:
         _fsync_dir(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _has_room(path: Path, size: int) -> bool:
+    """Whether `size` bytes can be written next to the spool now (a file written, then deleted)."""
+    try:
+        fd = open_private(path, os.O_WRONLY | os.O_TRUNC)
+        try:
+            _write_all(fd, bytes(size))
+        finally:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -76,10 +115,14 @@ class Spool:
         self.max_bytes = max_bytes
         self._lock = asyncio.Lock()
         self._size = 0
+        self._refused: str | None = None  # why the last write failed, until one succeeds
+        self._refused_bytes = 0  # the size of that write, when the disk refused it
+        self._next_probe = 0.0
+        self._failures = QuietLog(log)
 
     async def open(self) -> None:
         """Create the directory and account for what earlier runs left behind."""
-        await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(make_private_dir, self.path.parent)
         sizes = await asyncio.to_thread(
             lambda: [_file_size(self.path), _file_size(self.replay_path)]
         )
@@ -97,9 +140,30 @@ class Spool:
         )
         async with self._lock:
             if self._size + len(data) > self.max_bytes:
+                self._refused, self._refused_bytes = "the spool is full (spool_max_bytes)", 0
                 raise StoreError("spool-full", f"the log spool {self.path} is full")
-            await asyncio.to_thread(_append_durably, self.path, data)
+            try:
+                await asyncio.to_thread(_append_durably, self.path, data)
+            except OSError as exc:
+                self._refused = f"the spool cannot be written: {exc.strerror or exc}"
+                self._refused_bytes = min(len(data), 1 << 20)
+                self._next_probe = time.monotonic() + PROBE_SECONDS
+                self._failures.warning("log spool %s: %s", self.path, self._refused)
+                raise StoreError("store-unavailable",
+                                 f"the log spool {self.path} cannot be written: {exc}") from exc
             self._size += len(data)
+            self._refused = None
+
+    def refusal(self) -> str | None:
+        """Why the spool refused its last write (None: it took it). When the disk refused it,
+        the spool checks, at most once a second, whether a write that big fits again: with
+        Redis down, no request may come to find out (a load balancer sends none while the
+        service is not ready)."""
+        if self._refused_bytes and time.monotonic() >= self._next_probe:
+            self._next_probe = time.monotonic() + PROBE_SECONDS
+            if _has_room(self.path.with_name(".room-probe"), self._refused_bytes):
+                self._refused, self._refused_bytes = None, 0
+        return self._refused
 
     async def take(self) -> Path | None:
         """The file to replay next (an interrupted replay first), or None when nothing waits."""
@@ -130,3 +194,5 @@ class Spool:
             size = await asyncio.to_thread(_file_size, path)
             await asyncio.to_thread(path.unlink, missing_ok=True)
             self._size = max(0, self._size - size)
+            if self._refused_bytes == 0:  # a full spool has room again
+                self._refused = None

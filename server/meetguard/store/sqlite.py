@@ -38,6 +38,8 @@ from typing import Any
 
 import orjson
 
+from meetguard.datadir import create_private_file, make_private_dir
+from meetguard.quietlog import QuietLog
 from meetguard.store.base import (
     DAY,
     HOUR,
@@ -155,6 +157,12 @@ CHECKPOINT_DELAY = 0.05
 """Seconds the checkpointer waits after a commit before copying the WAL (commits pile up)."""
 IDLE_SECONDS = 0.25
 """How long the writer waits for work before it starts indexing the inbox."""
+PROBE_SECONDS = 1.0
+"""While the database refuses writes (a full disk), how often the idle writer tries a small
+write of its own: readiness comes back with the space even when no request is sent (a load
+balancer sends none to a service that is not ready)."""
+_PROBE = ("INSERT OR REPLACE INTO leases (name, owner, expires) VALUES ('meetguard-probe', '', 0)",
+          "DELETE FROM leases WHERE name = 'meetguard-probe'")
 _COLUMN_OF = {"verdict_class": "class"}
 _PURGE_CHUNK = 1000  # rows per purge transaction: commits (inline ones too) wait for one
 _MAX_BATCH_JOBS = 2000
@@ -581,6 +589,12 @@ class _Writer:
         self._backlog = True  # the inbox may hold rows: index them when idle
         # When the last job (not indexing) committed, inline or in the thread: the idle clock.
         self._last_commit = time.monotonic()
+        self.refusing: str | None = None
+        """Why the last write failed, until one succeeds (a full disk): /readyz says so."""
+        self.refused = 0  # writes failed since the store began refusing
+        self._last_probe = time.monotonic()
+        self._failures = QuietLog(log)
+        self._index_failures = QuietLog(log)
 
     def depth(self) -> int:
         return self._queue.qsize()
@@ -662,6 +676,8 @@ class _Writer:
             while (batch := self._next_batch()) is not None:
                 if batch:
                     self._commit(batch)
+                elif self.refusing is not None:
+                    self._probe()
                 else:
                     self._index(INDEX_CHUNK)  # idle: nobody waits on this commit
         finally:
@@ -675,7 +691,7 @@ class _Writer:
         until work comes in). It looks again every IDLE_SECONDS, as inline commits fill the
         inbox without a word to this thread."""
         while True:
-            idle = self._backlog and time.monotonic() - self._last_commit >= IDLE_SECONDS
+            idle = self._idle_work_due()
             try:
                 first = self._queue.get_nowait() if idle else self._queue.get(timeout=IDLE_SECONDS)
             except queue.Empty:
@@ -696,6 +712,45 @@ class _Writer:
                 break
             batch += jobs
         return batch
+
+    def _idle_work_due(self) -> bool:
+        """A probe while the database refuses writes (indexing would fail too), else indexing
+        when rows wait and nothing was committed for IDLE_SECONDS."""
+        now = time.monotonic()
+        if self.refusing is not None:
+            return now - self._last_probe >= PROBE_SECONDS
+        return self._backlog and now - self._last_commit >= IDLE_SECONDS
+
+    def _probe(self) -> None:
+        """Try a small write (a row written and deleted): when it commits, writes are accepted
+        again. A failure is expected while the disk stays full: not logged."""
+        assert self._conn is not None
+        self._last_probe = time.monotonic()
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                for statement in _PROBE:
+                    self._conn.execute(statement)
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                log.debug("SQLite write probe failed: %s", exc)
+                return
+            self._accepting()
+
+    def _refuse(self, exc: sqlite3.Error) -> None:
+        """A write failed: refusing until one succeeds (logged at most once a minute)."""
+        self.refused += 1
+        self.refusing = str(exc)
+        self._failures.warning("SQLite log write failed: %s; /readyz answers 503 until a write"
+                               " succeeds", exc)
+
+    def _accepting(self) -> None:
+        if self.refusing is not None:
+            log.info("SQLite log writes succeed again (%d failed meanwhile)", self.refused,
+                     extra={"refused": self.refused})
+            self.refusing, self.refused = None, 0
 
     def _commit_inline(self, batch: list[_Job]) -> bool:
         """`_commit` on the event loop, if the connection and the database's write lock are
@@ -752,6 +807,7 @@ class _Writer:
                 self.inline_transactions += inline
                 self._last_commit = time.monotonic()  # answers come first: indexing waits
                 self.committed.set()
+                self._accepting()
             except Exception as exc:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
@@ -759,7 +815,10 @@ class _Writer:
                     for job in batch:
                         self._commit([job], inline=inline)
                     return
-                log.warning("SQLite log write failed: %s", exc)
+                if isinstance(exc, sqlite3.Error):
+                    self._refuse(exc)
+                else:  # not the database's doing: a record it cannot take
+                    log.warning("SQLite log write failed: %s", exc)
                 results, error = [None], _as_store_error(exc)
             else:
                 error = None
@@ -792,7 +851,8 @@ class _Writer:
             except sqlite3.Error as exc:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
-                log.warning("indexing the SQLite inbox failed (retried when idle): %s", exc)
+                self._index_failures.warning(
+                    "indexing the SQLite inbox failed (retried when idle): %s", exc)
                 moved = 0
         self.indexed += moved
         self._backlog = moved == limit  # a full chunk: more may wait
@@ -991,7 +1051,7 @@ class SQLiteLogStore(Lifecycle):
     async def start(self) -> None:
         """Create or migrate the schema, start the writer, open the readers."""
         try:
-            await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(self._create_private)
         except OSError as exc:
             message = f"cannot create {self.path.parent}: {exc}"
             raise StoreError("store-unavailable", message) from exc
@@ -1004,6 +1064,12 @@ class SQLiteLogStore(Lifecycle):
             await self.close()  # or the writer thread keeps the process from ever exiting
             raise
         self._started = True
+
+    def _create_private(self) -> None:
+        """The directory 0700 and the database file 0600 if new (SQLite gives its -wal and
+        -shm files the database file's mode; left to itself it makes them 0644)."""
+        make_private_dir(self.path.parent)
+        create_private_file(self.path)
 
     async def close(self) -> None:
         """Commit everything queued, stop the writer, the checkpointer and the readers."""
@@ -1114,5 +1180,6 @@ class SQLiteLogStore(Lifecycle):
             "inbox": self._writer.inbox,
             "spool_size": 0,
             "writer": "running" if self._writer.alive() else "stopped",
+            "writes": "ok" if (why := self._writer.refusing) is None else f"refused: {why}",
             "persistence": f"wal, synchronous={self.synchronous}",
         }

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..datadir import create_private_file, make_private_dir
+
 MAX_SESSIONS = 10_000
 FAILURE_WINDOW = 600.0
 MAX_FAILURES = 20
@@ -153,7 +155,8 @@ class SQLiteSessions:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)
+            create_private_file(self.path)  # 0600 before SQLite makes its -wal/-shm alike
             conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")

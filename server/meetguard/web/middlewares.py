@@ -104,7 +104,7 @@ def _problem_of(request: web.Request, exc: Exception) -> web.Response:
     if isinstance(exc, StoreError):
         slug = _STORE_SLUGS.get(exc.code, "store-unavailable")
         if PROBLEMS[slug][0] >= 500:
-            log.warning("store error on %s: %s", request.path, exc)
+            request.app[SERVICE].store_errors.warning("store error on %s: %s", request.path, exc)
         return problem_response(request, slug, exc.message)
     log.exception("unexpected error on %s %s", request.method, request.path, exc_info=exc)
     return problem_response(request, "internal", "The error was logged.")

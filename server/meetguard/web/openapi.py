@@ -235,7 +235,10 @@ def _paths() -> dict[str, Any]:
         "/readyz": {"get": {"summary": "Readiness, with warnings for operators",
                             "responses": {"200": _json({"type": "object",
                                                         "required": ["status"]}),
-                                          "503": _json({"type": "object"}, "Not ready")}}},
+                                          "503": _json({"type": "object", "required": [
+                                              "status", "reason"]},
+                                              "Not ready (the reason: e.g. the log store"
+                                              " refuses writes, a full disk)")}}},
         "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
             "description": "OK", "content": {"text/plain": {"schema": _STR}}}}}},
         "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json(

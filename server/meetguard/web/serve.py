@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..datadir import make_private_dir, warn_if_open
 from ..errors import SignatureError
 from ..settings import Settings, StartupError
 from .app import create_app
@@ -77,7 +78,7 @@ def resolve_keys(settings: Settings) -> KeyRing:
 def serve(settings: Settings) -> int:
     """Run until stopped; returns the exit status."""
     configure_logging(settings.log_level, settings.access_log)
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    private_data_dir(Path(settings.data_dir))
     keys = resolve_keys(settings)
     tls_context(settings)  # a certificate that does not load stops the start, here
     sock = _listening_socket(settings.host, settings.port)
@@ -89,6 +90,18 @@ def serve(settings: Settings) -> int:
     if settings.workers == 1:
         return _run_worker(settings, keys, sock)
     return _supervise(settings, keys, sock)
+
+
+def private_data_dir(path: Path) -> None:
+    """Create the data directory 0700, or warn once when the existing one is open to others
+    (its mode is the operator's: not changed behind their back)."""
+    try:
+        created = make_private_dir(path)
+    except OSError as exc:
+        raise StartupError(f"cannot create the data directory {path}: {exc.strerror}; set "
+                           "--data-dir or MEETGUARD_DATA_DIR to a writable place") from None
+    if not created:
+        warn_if_open(path)
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext | None:

@@ -20,6 +20,7 @@ import orjson
 
 from ..classify import Classifier
 from ..policy import Policy, load_policy
+from ..quietlog import QuietLog
 from ..room_details import load_room_details, room_details_document
 from ..signatures import default_signatures_dir
 from ..store.base import LogRecord, LogStore, SharedState, StoreError
@@ -115,7 +116,9 @@ class Service:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     callers: dict[tuple[str, str | None, str | None], Any] = field(default_factory=dict)
     """Authenticated callers by their headers (see `middlewares.MAX_KNOWN_CALLERS`)."""
-    slow_writes_quiet_until: float = 0.0
+    slow_writes: QuietLog = field(default_factory=lambda: QuietLog(log))
+    store_errors: QuietLog = field(default_factory=lambda: QuietLog(log))
+    """Store errors answered 503 (a full disk fails every request: one line a minute)."""
     retrohunts: Any = None
     """`Retrohunts`: re-checks the log after each reload and on demand."""
 
@@ -139,10 +142,10 @@ class Service:
         """How long answers waited for their records to be durable: a slow disk, a lock held
         by another program on the SQLite file, or a slow Redis shows here first."""
         self.metrics.observe("meetguard_log_write_seconds", (), seconds)
-        if seconds >= SLOW_LOG_WRITE_SECONDS and time.monotonic() >= self.slow_writes_quiet_until:
-            self.slow_writes_quiet_until = time.monotonic() + 60
-            log.warning("a log write took %.2f s: answers waited for the store (its disk, a"
-                        " lock another program holds on the database, or Redis)", seconds)
+        if seconds >= SLOW_LOG_WRITE_SECONDS:
+            self.slow_writes.warning("a log write took %.2f s: answers waited for the store (its"
+                                     " disk, a lock another program holds on the database, or"
+                                     " Redis)", seconds)
 
     async def reload(self, *, announce: bool) -> tuple[str, str]:
         previous, new = await self.policies.reload(self.signatures_dir)
