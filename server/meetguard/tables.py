@@ -11,6 +11,7 @@ million rows neither sits in memory nor shifts its columns halfway down.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import unicodedata
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ WINDOW = 256
 def printable(text: str) -> str:
     """No control or format characters reach the terminal: a link may carry escape sequences
     or a right-to-left override that would redraw what the reader sees."""
-    if text.isascii() and text.isprintable():
+    if text.isprintable():
         return text
     return "".join(c if c.isprintable() else "\ufffd" for c in text)
 
@@ -38,12 +39,22 @@ def char_width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
+# Characters one column wide each, whatever their neighbours: ASCII, Latin-1 to the spacing
+# modifiers, Vietnamese precomposed letters, punctuation. Most cells are made of them only, and
+# are measured and cut by index instead of character by character.
+_NARROW = re.compile("[\x20-\x7e\u00a0-\u00ac\u00ae-\u02ff\u1e00-\u1eff\u2010-\u2027]*")
+
+
+def _narrow(text: str) -> bool:
+    return text.isascii() or _NARROW.fullmatch(text) is not None
+
+
 def display_width(text: str) -> int:
     """
     >>> display_width("Liên kết"), display_width("Lie\u0302n"), display_width("会议")
     (8, 4, 4)
     """
-    if text.isascii():
+    if _narrow(text):
         return len(text)
     return sum(map(char_width, text))
 
@@ -83,7 +94,7 @@ def shorten(text: str, width: int, *, middle: bool = False) -> str:
         return text
     if width <= 1:
         return ELLIPSIS[:width]
-    if text.isascii():  # the common case, without measuring character by character
+    if _narrow(text):  # the common case, without measuring character by character
         if middle:
             head = width // 2
             return text[:head] + ELLIPSIS + text[len(text) - (width - 1 - head):]
@@ -92,10 +103,6 @@ def shorten(text: str, width: int, *, middle: bool = False) -> str:
         head = _head(text, width // 2)
         return head + ELLIPSIS + _tail(text, width - 1 - display_width(head))
     return _head(text, width - 1) + ELLIPSIS
-
-
-def pad(text: str, width: int) -> str:
-    return text + " " * (width - display_width(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +224,9 @@ class Table:
         for cell, width, column in zip(cells, self._widths, self.columns, strict=True):
             if width is None:
                 continue
-            if shortened:
+            used = display_width(cell)
+            if shortened and used > width:
                 cell = shorten(cell, width, middle=column.middle)
-            parts.append(pad(cell, width))
+                used = display_width(cell)
+            parts.append(cell + " " * (width - used))
         return GAP.join(parts).rstrip(" ") + "\n"

@@ -86,3 +86,10 @@ def test_a_table_without_rows_yet_has_typical_widths() -> None:
     table.add(["2026-06-05T08:13:07.123+07:00", "zoom.us"])
     assert out.getvalue().splitlines() == ["TIME" + " " * 27 + "HOST",
                                            "2026-06-05T08:13:07.123+07:00  zoom.us"]
+
+
+def test_the_narrow_fast_path_only_takes_one_column_characters() -> None:
+    from meetguard.tables import _NARROW, char_width
+
+    narrow = [chr(c) for c in range(0x3000) if _NARROW.fullmatch(chr(c))]
+    assert len(narrow) > 800 and {char_width(c) for c in narrow} == {1}
