@@ -24,6 +24,7 @@ from .store.base import LogRecord, StoreError
 from .store.sqlite import read_page
 from .tables import WINDOW, Column, Table, output_width, printable
 from .timefmt import parse_zone, rfc3339
+from .verdict import Severity
 from .web.admin_api import FILTERS, log_query
 from .web.exports import CSV_COLUMNS, csv_cell
 from .web.problems import ProblemError
@@ -37,7 +38,7 @@ TABLE_COLUMNS = (
     Column("client", minimum=8, typical=12, drop=6),
     Column("codes", minimum=12, typical=16, drop=7),
     Column("reason", minimum=16, typical=32, weight=2))
-_SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+_SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 
 
 class LogsError(Exception):
@@ -127,7 +128,7 @@ class Printer:
 
     def __init__(self, fmt: str, out: TextIO, zone: tzinfo, lang: str = "en", *,
                  window: int = WINDOW) -> None:
-        self.fmt, self.out, self.zone, self.lang = fmt, out, zone, lang
+        self.out, self.zone, self.lang = out, zone, lang
         self._csv = csv.writer(out) if fmt == "csv" else None
         self._table = (Table(TABLE_COLUMNS, out, output_width(out), window=window)
                        if fmt == "table" else None)
@@ -143,13 +144,9 @@ class Printer:
         elif self._table:
             self._table.settle()
 
-    def rows(self, rows: Iterable[dict]) -> int:
-        """Print records; returns how many."""
-        count = 0
+    def rows(self, rows: Iterable[dict]) -> None:
         for row in rows:
-            count += 1
             self.row(row)
-        return count
 
     def row(self, row: dict) -> None:
         if self._csv:
@@ -192,7 +189,7 @@ def _csv_cells(row: dict, zone: tzinfo) -> list[str]:
 
 def _table_cells(row: dict, zone: tzinfo, lang: str) -> list[str]:
     values = {**row, "time": rfc3339(float(row["ts"]), zone),
-              "codes": ",".join(row.get("codes") or ()), "reason": main_reason(row, lang)}
+              "codes": ",".join(row.get("codes") or ()), "reason": record_reason(row, lang)}
     cells = []
     for column in TABLE_COLUMNS:
         value = values.get(column.name)
@@ -200,7 +197,7 @@ def _table_cells(row: dict, zone: tzinfo, lang: str) -> list[str]:
     return cells
 
 
-def main_reason(row: dict, lang: str) -> str:
+def record_reason(row: dict, lang: str) -> str:
     """What the record is about in words: its most severe reason (the first of equals, as the
     extension shows it), else its event. Records keep codes, not messages: the words are the
     console's labels for them.
@@ -208,9 +205,9 @@ def main_reason(row: dict, lang: str) -> str:
     codes = row.get("codes") or ()
     if codes:
         severities = (row.get("detail") or {}).get("severities") or ()
-        ranks = [_SEVERITY_RANK.get(s, 0) for s in severities]
-        main = max(range(len(codes)), key=lambda i: ranks[i]) if len(ranks) == len(
-            codes) else 0
+        main = 0  # without a severity per code (older records), the first code
+        if len(severities) == len(codes):
+            main = max(range(len(codes)), key=lambda i: _SEVERITY_RANK.get(severities[i], 0))
         return _labels(lang).get(f"code.{codes[main]}", codes[main])
     event = row.get("event")
     return _labels(lang).get(f"event.{event}", event) if event else ""
