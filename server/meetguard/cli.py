@@ -23,7 +23,8 @@ from .errors import MeetGuardError, SignatureError
 from .policy import Policy, check_signatures, load_policy
 from .room_details import check_room_details
 from .signatures import default_signatures_dir
-from .verdict import Action
+from .tables import WINDOW, Column, Table, output_width, printable
+from .verdict import Action, Severity
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FLAGGED = 0, 1, 2, 3
 FORMATS = ("table", "json", "jsonl")
@@ -128,6 +129,11 @@ def _add_logs(commands: Any) -> None:
     sub.add_argument("--limit", type=int)
     sub.add_argument("--format", choices=("table", "csv", "jsonl", "ndjson"), default="table",
                      help="ndjson is the same as jsonl")
+    sub.add_argument("--lang", choices=("en", "vi"), default="en",
+                     help="language of the table's reason column")
+    sub.add_argument("--time-zone", metavar="ZONE",
+                     help="IANA zone of the RFC 3339 times, e.g. Asia/Ho_Chi_Minh "
+                          "[$MEETGUARD_TIME_ZONE; default UTC]")
     sub.add_argument("--follow", "-f", action="store_true",
                      help="keep printing new records as they arrive (like tail -f); with "
                           "--syslog, forward them instead")
@@ -211,7 +217,9 @@ def _run_check(args: argparse.Namespace, out: TextIO) -> int:
     flagged = _threshold(args.fail_on)
     worst = 0
     rows = (classify_link(policy, url).to_dict(args.lang) for url in _urls(args.urls))
-    for verdict in _emit(rows, args.format, out, _LINK_COLUMNS):
+    # Links typed at a terminal get their row at once; widths are then those of the first.
+    window = 1 if "-" in args.urls and sys.stdin.isatty() else WINDOW
+    for verdict in _emit(rows, args.format, out, _LINK_COLUMNS, window=window):
         worst = max(worst, _RANK[verdict["action"]])
     return EXIT_FLAGGED if flagged is not None and worst >= flagged else EXIT_OK
 
@@ -340,14 +348,29 @@ def _run_signatures_check(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- output --------------------------------------------------------------------------------------
 
-_LINK_COLUMNS = ("class", "action", "platform", "host", "reasons", "url")
-_FILE_COLUMNS = ("class", "action", "sha256", "reasons", "path")
+# Narrow terminals lose the codes first (the reason says more), then what the link repeats.
+_LINK_COLUMNS = (
+    Column("class", minimum=8, typical=8), Column("action", typical=6),
+    Column("platform", minimum=8, typical=10, drop=2),
+    Column("host", minimum=12, middle=True, typical=24, drop=3),
+    Column("codes", minimum=12, typical=16, drop=4),
+    Column("reason", minimum=20, typical=40, weight=2),
+    Column("url", minimum=20, middle=True, typical=40, weight=2))
+_FILE_COLUMNS = (
+    Column("class", minimum=8, typical=8), Column("action", typical=6),
+    Column("sha256", minimum=12, typical=12, drop=2),
+    Column("codes", minimum=12, typical=16, drop=3),
+    Column("reason", minimum=20, typical=40, weight=2),
+    Column("path", minimum=20, middle=True, typical=40, weight=2))
+_SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 
 
 def _emit(
-    rows: Iterable[dict[str, Any]], fmt: str, out: TextIO, columns: Sequence[str]
+    rows: Iterable[dict[str, Any]], fmt: str, out: TextIO, columns: Sequence[Column], *,
+    window: int = WINDOW,
 ) -> Iterator[dict[str, Any]]:
-    """Write rows as they come (jsonl/table stream; json is one array) and pass them on."""
+    """Write rows as they come (jsonl streams, a table after its first `window` rows; json is
+    one array) and pass them on."""
     if fmt == "json":
         collected = list(rows)
         out.write(orjson.dumps(collected, option=orjson.OPT_INDENT_2).decode() + "\n")
@@ -356,10 +379,11 @@ def _emit(
     if fmt == "jsonl":
         yield from _emit_jsonl(rows, out)
         return
-    out.write("  ".join(c.upper() for c in columns) + "\n")
+    table = Table(columns, out, output_width(out), window=window)
     for row in rows:
-        out.write(_table_row(row, columns) + "\n")
+        table.add(_table_cells(row, columns))
         yield row
+    table.close()
 
 
 def _emit_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> Iterator[dict[str, Any]]:
@@ -375,21 +399,30 @@ def _emit_jsonl(rows: Iterable[dict[str, Any]], out: TextIO) -> Iterator[dict[st
         yield row
 
 
-def _table_row(row: dict[str, Any], columns: Sequence[str]) -> str:
+def _table_cells(row: dict[str, Any], columns: Sequence[Column]) -> list[str]:
     cells = []
     for column in columns:
-        value = row.get(column)
-        if column == "reasons":
-            value = ",".join(r["code"] for r in value or [])
-        elif column == "sha256" and value:
+        value = row.get(column.name)
+        if column.name == "codes":
+            value = ",".join(r["code"] for r in row.get("reasons") or [])
+        elif column.name == "reason":
+            value = main_reason(row.get("reasons") or [])
+        elif column.name == "sha256" and value:
             value = value[:12]
-        cells.append(_printable(str(value if value is not None else "-")))
-    return "  ".join(cells)
+        cells.append(printable(str(value)) if value not in (None, "") else "-")
+    return cells
 
 
-def _printable(text: str) -> str:
-    """No control characters reach the terminal (a link may carry escape sequences)."""
-    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+def main_reason(reasons: Sequence[dict[str, Any]]) -> str:
+    """The message of the most severe reason (the first of equals), as the extension shows it.
+
+    >>> main_reason([{"severity": "low", "message": "a"}, {"severity": "high", "message": "b"},
+    ...              {"severity": "high", "message": "c"}])
+    'b'
+    """
+    if not reasons:
+        return ""
+    return str(max(reasons, key=lambda r: _SEVERITY_RANK.get(r["severity"], 0))["message"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
+import os
+import re
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import tzinfo
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
@@ -18,11 +22,23 @@ import orjson
 
 from .store.base import LogRecord, StoreError
 from .store.sqlite import read_page
+from .tables import WINDOW, Column, Table, output_width, printable
+from .timefmt import parse_zone, rfc3339
+from .verdict import Severity
 from .web.admin_api import FILTERS, log_query
 from .web.exports import CSV_COLUMNS, csv_cell
 from .web.problems import ProblemError
 
-TABLE_COLUMNS = ("time", "kind", "class", "action", "platform", "host", "client", "codes")
+# Narrow terminals keep the time, the action and the reason; the rest goes, the codes first.
+TABLE_COLUMNS = (
+    Column("time", minimum=29, typical=29), Column("kind", minimum=5, typical=5, drop=4),
+    Column("class", minimum=8, typical=8, drop=3), Column("action", typical=6),
+    Column("platform", minimum=8, typical=10, drop=5),
+    Column("host", minimum=12, middle=True, typical=24, drop=2),
+    Column("client", minimum=8, typical=12, drop=6),
+    Column("codes", minimum=12, typical=16, drop=7),
+    Column("reason", minimum=16, typical=32, weight=2))
+_SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 
 
 class LogsError(Exception):
@@ -103,83 +119,149 @@ async def _problem_text(response: Any) -> str:
         return f"the service answered {response.status}"
 
 
-def write(rows: Iterator[dict] | list[dict], fmt: str, out: TextIO) -> int:
-    """Print records as table, csv or jsonl, with the header; returns how many."""
-    if fmt == "csv":
-        csv.writer(out).writerow(CSV_COLUMNS)
-    elif fmt == "table":
-        out.write("  ".join(c.upper() for c in TABLE_COLUMNS) + "\n")
-    return write_rows(rows, fmt, out)
+class Printer:
+    """Records out as a table, CSV or JSON lines, the header once before the first row.
 
+    Every record shown carries `time`, RFC 3339 in `zone`, computed here from `ts` (whatever
+    the source sent): the table shows it instead of the epoch, CSV and JSON beside it.
+    """
 
-def write_rows(rows: Iterator[dict] | list[dict], fmt: str, out: TextIO) -> int:
-    """Print records without a header; returns how many."""
-    count = 0
-    writer = csv.writer(out) if fmt == "csv" else None
-    for row in rows:
-        count += 1
-        if fmt == "jsonl":
-            out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE).decode())
-        elif writer:
-            writer.writerow(_csv_cells(row))
+    def __init__(self, fmt: str, out: TextIO, zone: tzinfo, lang: str = "en", *,
+                 window: int = WINDOW) -> None:
+        self.out, self.zone, self.lang = out, zone, lang
+        self._csv = csv.writer(out) if fmt == "csv" else None
+        self._table = (Table(TABLE_COLUMNS, out, output_width(out), window=window)
+                       if fmt == "table" else None)
+        self._started = False
+
+    def header(self) -> None:
+        """The header now (before any row: `--follow`); later calls do nothing."""
+        if self._started:
+            return
+        self._started = True
+        if self._csv:
+            self._csv.writerow(CSV_COLUMNS)
+        elif self._table:
+            self._table.settle()
+
+    def rows(self, rows: Iterable[dict]) -> None:
+        for row in rows:
+            self.row(row)
+
+    def row(self, row: dict) -> None:
+        if self._csv:
+            self.header()
+            self._csv.writerow(_csv_cells(row, self.zone))
+        elif self._table:
+            self._started = True
+            self._table.add(_table_cells(row, self.zone, self.lang))
         else:
-            out.write("  ".join(_table_cell(row, c) for c in TABLE_COLUMNS) + "\n")
-    return count
+            self.out.write(orjson.dumps(with_time(row, self.zone),
+                                        option=orjson.OPT_APPEND_NEWLINE).decode())
+
+    def close(self) -> None:
+        self.header()
+        if self._table:
+            self._table.close()
 
 
-def _time(row: dict) -> str:
-    return datetime.fromtimestamp(float(row["ts"]), UTC).strftime("%Y-%m-%d %H:%M:%S")
+def with_time(row: dict, zone: tzinfo) -> dict:
+    """The record with `time` (RFC 3339 in `zone`) right after `ts`.
+
+    >>> with_time({"id": "x", "ts": 1780621987.123, "kind": "link"}, parse_zone("UTC"))
+    {'id': 'x', 'ts': 1780621987.123, 'time': '2026-06-05T01:13:07.123+00:00', 'kind': 'link'}
+    """
+    out = {}
+    for key, value in row.items():
+        if key != "time":
+            out[key] = value
+        if key == "ts":
+            out["time"] = rfc3339(float(value), zone)
+    return out
 
 
-def _csv_cells(row: dict) -> list[str]:
-    values = {**row, "time": _time(row), "codes": ";".join(row.get("codes") or ()),
+def _csv_cells(row: dict, zone: tzinfo) -> list[str]:
+    values = {**row, "time": rfc3339(float(row["ts"]), zone),
+              "codes": ";".join(row.get("codes") or ()),
               "rules": ";".join(row.get("rules") or ())}
     return [csv_cell(values.get(c)) for c in CSV_COLUMNS]
 
 
-def _table_cell(row: dict, column: str) -> str:
-    if column == "time":
-        return _time(row)
-    value = row.get(column)
-    if column == "codes":
-        value = ",".join(value or ()) or "-"
-    text = "-" if value in (None, "") else str(value)
-    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+def _table_cells(row: dict, zone: tzinfo, lang: str) -> list[str]:
+    values = {**row, "time": rfc3339(float(row["ts"]), zone),
+              "codes": ",".join(row.get("codes") or ()), "reason": record_reason(row, lang)}
+    cells = []
+    for column in TABLE_COLUMNS:
+        value = values.get(column.name)
+        cells.append("-" if value in (None, "") else printable(str(value)))
+    return cells
+
+
+def record_reason(row: dict, lang: str) -> str:
+    """What the record is about in words: its most severe reason (the first of equals, as the
+    extension shows it), else its event. Records keep codes, not messages: the words are the
+    console's labels for them.
+    """
+    codes = row.get("codes") or ()
+    if codes:
+        severities = (row.get("detail") or {}).get("severities") or ()
+        main = 0  # without a severity per code (older records), the first code
+        if len(severities) == len(codes):
+            main = max(range(len(codes)), key=lambda i: _SEVERITY_RANK.get(severities[i], 0))
+        return _labels(lang).get(f"code.{codes[main]}", codes[main])
+    event = row.get("event")
+    return _labels(lang).get(f"event.{event}", event) if event else ""
+
+
+_LABEL = re.compile(r"^\s*'((?:code|event)\.[a-z0-9-]+)': '((?:[^'\\]|\\.)*)',?$", re.M)
+
+
+@functools.cache
+def _labels(lang: str) -> dict[str, str]:
+    """The console's words for reason codes and events (one text for both, in each language).
+
+    >>> _labels("vi")["code.impersonation"]
+    'Giả mạo một nền tảng hoặc tên miền của cơ quan'
+    """
+    try:
+        text = (files("meetguard") / "web/static/console/i18n.js").read_text("utf-8")
+        block = text[text.index(f"const {lang} = {{"):]
+        block = block[:block.index("\n};")]
+    except (OSError, ValueError):  # a broken install: the codes themselves are shown
+        return {}
+    return {key: re.sub(r"\\(.)", r"\1", value) for key, value in _LABEL.findall(block)}
+
+
+def time_zone(args: Any) -> tzinfo:
+    """--time-zone, else $MEETGUARD_TIME_ZONE (the service's setting), else UTC."""
+    name = getattr(args, "time_zone", None) or os.environ.get("MEETGUARD_TIME_ZONE") or "UTC"
+    try:
+        return parse_zone(name)
+    except ValueError as exc:
+        raise LogsError(f"--time-zone: {exc}") from None
 
 
 def run_logs(args: Any, out: TextIO) -> int:
     params = query_from_args(args)
     fmt = "jsonl" if args.format == "ndjson" else args.format
+    printer = Printer(fmt, out, time_zone(args), getattr(args, "lang", "en"))
     if getattr(args, "follow", False) or getattr(args, "syslog", None):
-        return asyncio.run(follow(args, params, fmt, out))
+        return asyncio.run(follow(args, params, printer))
     if args.url:
         if not args.token:
             raise LogsError("--url needs an admin token: --token or $MEETGUARD_ADMIN_TOKEN")
-        return asyncio.run(_print_remote(args.url, args.token, params, fmt, out))
-    write((r.to_dict() for r in local_records(Path(args.db), params)), fmt, out)
+        return asyncio.run(_print_remote(args.url, args.token, params, printer))
+    printer.rows(r.to_dict() for r in local_records(Path(args.db), params))
+    printer.close()
     return 0
 
 
-async def _print_remote(url: str, token: str, params: dict[str, str], fmt: str,
-                        out: TextIO) -> int:
+async def _print_remote(url: str, token: str, params: dict[str, str], printer: Printer) -> int:
     """Rows are printed as they arrive: an export of millions never sits in memory."""
-    rows: list[dict] = []
-    first = True
     async for row in remote_records(url, token, params):
-        rows.append(row)
-        if len(rows) >= 500:
-            _write_chunk(rows, fmt, out, header=first)
-            first = False
-            rows.clear()
-    _write_chunk(rows, fmt, out, header=first)
+        printer.row(row)
+    printer.close()
     return 0
-
-
-def _write_chunk(rows: list[dict], fmt: str, out: TextIO, *, header: bool) -> None:
-    if header:
-        write(rows, fmt, out)
-    else:
-        write_rows(rows, fmt, out)
 
 
 # -- --follow: tail new records (print them, or forward them to syslog) --------------------------
@@ -203,7 +285,7 @@ def _fetcher(args: Any, params: dict[str, str]) -> Any:
     return local
 
 
-async def follow(args: Any, params: dict[str, str], fmt: str, out: TextIO) -> int:
+async def follow(args: Any, params: dict[str, str], printer: Printer) -> int:
     """Print (or forward) records as they arrive, oldest first, until interrupted.
 
     Starts now, or at --since (printing what is already there first)."""
@@ -233,7 +315,8 @@ async def follow(args: Any, params: dict[str, str], fmt: str, out: TextIO) -> in
             await sender.close()
         return 0
     tail = Tail(start)
-    write([], fmt, out)
+    out = printer.out
+    printer.header()
     out.flush()
     failing = False
     while True:
@@ -245,6 +328,6 @@ async def follow(args: Any, params: dict[str, str], fmt: str, out: TextIO) -> in
                 print(f"meetguard logs: {exc}; retrying", file=sys.stderr, flush=True)
             failing, rows = True, []
         if rows:
-            write_rows(rows, fmt, out)
+            printer.rows(rows)
             out.flush()
         await asyncio.sleep(interval)

@@ -14,6 +14,7 @@ from .policy import load_policy
 from .retrohunt import Classifying, RetrohuntError, describe, run
 from .signatures import default_signatures_dir
 from .store.base import StoreError
+from .tables import printable
 from .web.timeparse import parse_time
 
 
@@ -45,7 +46,7 @@ def run_retrohunt(args: Any, out: TextIO) -> int:
     if args.format == "json":
         out.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        out.write("\n".join(_printable(line) for line in describe(result)) + "\n")
+        out.write("\n".join(printable(line) for line in describe(result)) + "\n")
     return 0
 
 
@@ -94,8 +95,4 @@ async def _remote(url: str, token: str, since: str, until: str | None) -> dict[s
             return data
     except (aiohttp.ClientError, ValueError) as exc:
         raise RetrohuntCliError(f"cannot reach {url}: {exc}") from None
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "\ufffd" for c in text)
 
