@@ -302,6 +302,17 @@ def connect(url: str, *, timeout: float = 0.25, cluster: bool | None = None) -> 
     return Redis.from_url(plain_url, **options)
 
 
+def writer_client(url: str, *, timeout: float = 0.25) -> Redis:
+    """A client of one connection for a writer task of `RedisLogStore` (one Redis, not a
+    Cluster): no pool to go through per command, and no read or write timeout of its own, as
+    its caller bounds each call (`_write_encoded`). Per append call, the pool's checkout cost
+    ~43k instructions and the client's socket timeouts (a task per send for `wait_for`, a
+    timer per read) ~120k (callgrind, one script call after another)."""
+    options = {"decode_responses": True, "socket_timeout": None, "socket_connect_timeout": timeout,
+               "retry": Retry(NoBackoff(), 1), "single_connection_client": True}
+    return Redis.from_url(url, **options)
+
+
 class Keys:
     """Key names; log keys share the hash tag `{prefix}` (one cluster slot)."""
 
@@ -508,6 +519,7 @@ class RedisLogStore(Lifecycle):
         self._persistence = "unknown"
         self._replayer: asyncio.Task[None] | None = None
         self._writers: list[asyncio.Task[None]] = []
+        self._writer_clients: list[Redis] = []  # one each (none in a Cluster: the client's)
         self._pending: deque[_Append] = deque()
         self._pending_records = 0
         self._wakeup = asyncio.Event()  # an append waits
@@ -529,8 +541,15 @@ class RedisLogStore(Lifecycle):
         await self._probe()
         self._closing = False
         self._loop = asyncio.get_running_loop()
-        self._writers = [asyncio.create_task(self._write_loop(), name=f"meetguard-redis-writer-{i}")
-                         for i in range(_WRITERS)]
+        if not self.cluster:
+            self._writer_clients = [writer_client(self.url, timeout=self.timeout)
+                                    for _ in range(_WRITERS)]
+        self._writers = [
+            asyncio.create_task(self._write_loop(self._writer_clients[i] if self._writer_clients
+                                                 else self._client),
+                                name=f"meetguard-redis-writer-{i}")
+            for i in range(_WRITERS)
+        ]
         self._replayer = asyncio.create_task(self._replay_loop(), name="meetguard-spool-replay")
 
     async def close(self) -> None:
@@ -539,6 +558,9 @@ class RedisLogStore(Lifecycle):
         self._wakeup.set()
         await asyncio.gather(*self._writers)
         self._writers = []
+        for client in self._writer_clients:
+            await client.aclose()
+        self._writer_clients = []
         if self._replayer is not None:
             self._replayer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -582,12 +604,12 @@ class RedisLogStore(Lifecycle):
         self._wakeup.set()
         await future
 
-    async def _write_loop(self) -> None:
+    async def _write_loop(self, client: Client) -> None:
         """One of `_WRITERS` tasks: whenever an append waits, take what waits (up to a chunk)
-        and write it in one script call; then again, until nothing waits."""
+        and write it in one script call on `client`; then again, until nothing waits."""
         while True:
             while self._pending_records:
-                await self._flush(self._take_chunk())
+                await self._flush(self._take_chunk(), client)
             if self._closing:  # (checked before waiting: a writer may start after close)
                 return
             await self._wakeup.wait()
@@ -602,10 +624,10 @@ class RedisLogStore(Lifecycle):
         self._pending_records -= size
         return jobs
 
-    async def _flush(self, jobs: list[_Append]) -> None:
+    async def _flush(self, jobs: list[_Append], client: Client) -> None:
         """Store the records of `jobs` together, then answer every caller."""
         try:
-            await self._store(jobs)
+            await self._store(jobs, client)
         except StoreError as exc:
             _resolve(jobs, exc)
         except Exception as exc:
@@ -614,11 +636,11 @@ class RedisLogStore(Lifecycle):
         else:
             _resolve(jobs, None)
 
-    async def _store(self, jobs: list[_Append]) -> None:
+    async def _store(self, jobs: list[_Append], client: Client) -> None:
         """Write to Redis; to the spool when Redis is down or fails now."""
         if not self._down:
             try:
-                await self._write_encoded([e for job in jobs for e in job.encoded])
+                await self._write_encoded([e for job in jobs for e in job.encoded], client)
                 return
             except UNAVAILABLE as exc:
                 self._mark_down(exc)
@@ -627,19 +649,22 @@ class RedisLogStore(Lifecycle):
     async def _write_records(self, records: Sequence[LogRecord]) -> int:
         retention_s = self.retention_days * DAY
         return await self._write_encoded(
-            [encode_record(self.keys, r, retention_s) for r in records]
+            [encode_record(self.keys, r, retention_s) for r in records], self.client
         )
 
-    async def _write_encoded(self, encoded: Sequence[tuple[bytes, list[Any]]]) -> int:
-        """Run the append script over chunks of records; returns how many were new."""
+    async def _write_encoded(self, encoded: Sequence[tuple[bytes, list[Any]]],
+                             client: Client) -> int:
+        """Run the append script on `client` over chunks of records; returns how many were
+        new. Each call has the deadline of one operation (`writer_client` has no timeout)."""
         added = 0
         for i in range(0, len(encoded), _APPEND_CHUNK):
             chunk = encoded[i : i + _APPEND_CHUNK]
             async with asyncio.timeout(self._deadline()):
-                added += await self._append_chunk(chunk)
+                added += await self._append_chunk(chunk, client)
         return added
 
-    async def _append_chunk(self, chunk: Sequence[tuple[bytes, list[Any]]]) -> int:
+    async def _append_chunk(self, chunk: Sequence[tuple[bytes, list[Any]]],
+                            client: Client) -> int:
         """Store the records of `chunk` not stored yet; returns how many that was.
 
         The writes are grouped here, so Redis, which every instance shares, runs the least
@@ -652,7 +677,8 @@ class RedisLogStore(Lifecycle):
         todo = list(first_of_each.values())
         while todo:
             args = [grouped_writes(self.keys.time, todo), *(doc for doc, _ in todo)]
-            result = await self._scripts["append"](keys=[self.keys.records], args=args)
+            result = await self._scripts["append"](keys=[self.keys.records], args=args,
+                                                   client=client)
             if isinstance(result, int):
                 return result
             stored = set(result)
