@@ -523,7 +523,6 @@ class RedisLogStore(Lifecycle):
         self._pending: deque[_Append] = deque()
         self._pending_records = 0
         self._wakeup = asyncio.Event()  # an append waits
-        self._loop: asyncio.AbstractEventLoop | None = None  # the writer task's
         self._closing = False
         self._scripts: dict[str, Any] = {}
         self._scores_checked = False
@@ -540,7 +539,6 @@ class RedisLogStore(Lifecycle):
         await self.spool.open()
         await self._probe()
         self._closing = False
-        self._loop = asyncio.get_running_loop()
         if not self.cluster:
             self._writer_clients = [writer_client(self.url, timeout=self.timeout)
                                     for _ in range(_WRITERS)]
@@ -597,8 +595,7 @@ class RedisLogStore(Lifecycle):
         self._check_open()
         retention_s = self.retention_days * DAY
         encoded = [encode_record(self.keys, r, retention_s) for r in records]
-        # The writer task's loop, kept: looking it up costs a system call (getpid) per append.
-        future = (self._loop or asyncio.get_running_loop()).create_future()
+        future = asyncio.get_running_loop().create_future()
         self._pending.append(_Append(records, encoded, future))
         self._pending_records += len(records)
         self._wakeup.set()
