@@ -43,13 +43,9 @@ from urllib.parse import urlsplit
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.commands.core import AsyncScript
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import InvalidResponse, NoScriptError, RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from meetguard.store.base import (
     DAY,
@@ -270,8 +266,8 @@ service waiting on Redis (wrk: 8.5k -> 7.7k requests/s at 16 connections). While
 runs in Redis, the next is on its way, so neither side waits for the other:
 - batches of 100 at 16 connections, a second writer taking full chunks (six A/B pairs in
   turns): +13% to +64% URLs/s, e.g. 31.4k -> 37.5k;
-- single URLs at 16 connections, the second writer taking any chunk once calls were lean
-  (`DirectScript`; six rounds in turns): 5.7k -> 6.2k requests/s (5 rounds of 6 ahead), the
+- single URLs at 16 connections, the second writer taking any chunk (measured when the
+  append had connections of its own; six rounds in turns): 5.7k -> 6.2k requests/s (5 of 6), the
   event loop idle (waiting on Redis) half as often (0.06 -> 0.035 times per request);
   batches unchanged within noise (35.2k / 33.1k URLs/s). Redis's time per URL +8% (51.8 ->
   56.2 us): calls carry fewer records (callgrind: 6.2 -> 5.6 per call; the service +1%
@@ -304,6 +300,17 @@ def connect(url: str, *, timeout: float = 0.25, cluster: bool | None = None) -> 
     if use_cluster:
         return RedisCluster.from_url(plain_url, **options)
     return Redis.from_url(plain_url, **options)
+
+
+def writer_client(url: str, *, timeout: float = 0.25) -> Redis:
+    """A client of one connection for a writer task of `RedisLogStore` (one Redis, not a
+    Cluster): no pool to go through per command, and no read or write timeout of its own, as
+    its caller bounds each call (`_write_encoded`). Per append call, the pool's checkout cost
+    ~43k instructions and the client's socket timeouts (a task per send for `wait_for`, a
+    timer per read) ~120k (callgrind, one script call after another)."""
+    options = {"decode_responses": True, "socket_timeout": None, "socket_connect_timeout": timeout,
+               "retry": Retry(NoBackoff(), 1), "single_connection_client": True}
+    return Redis.from_url(url, **options)
 
 
 class Keys:
@@ -465,102 +472,6 @@ def grouped_writes(time_key: str, chunk: Sequence[tuple[bytes, list[Any]]]) -> b
                          list(expires.items())])
 
 
-_CONNECTION_FAILED = (RedisConnectionError, RedisTimeoutError, OSError)
-
-
-def resp_command(parts: Sequence[bytes]) -> bytes:
-    """A command as Redis reads it (RESP): an array of bulk strings, in one piece.
-
-    >>> resp_command((b"EVALSHA", b"f00", b"1", b"{mg}:rec"))
-    b'*4\\r\\n$7\\r\\nEVALSHA\\r\\n$3\\r\\nf00\\r\\n$1\\r\\n1\\r\\n$8\\r\\n{mg}:rec\\r\\n'
-    """
-    out = [b"*%d\r\n" % len(parts)]
-    for part in parts:
-        out += (b"$%d\r\n" % len(part), part, b"\r\n")
-    return b"".join(out)
-
-
-async def read_reply(reader: asyncio.StreamReader) -> int | list[Any]:
-    """The append script's reply: an integer or an array of integers (RESP2 and RESP3 write
-    both alike). An error reply raises NoScriptError or ResponseError, as the client would;
-    anything else InvalidResponse; a closed connection ConnectionError (the caller then drops
-    the connection)."""
-    try:
-        line = await reader.readuntil(b"\r\n")
-    except asyncio.IncompleteReadError:
-        raise RedisConnectionError("Redis closed the connection") from None
-    except asyncio.LimitOverrunError:
-        raise InvalidResponse("a reply line longer than the stream's limit") from None
-    kind, body = line[:1], line[1:-2]
-    if kind == b":":
-        return int(body)
-    if kind == b"*":
-        return [await read_reply(reader) for _ in range(int(body))]
-    if kind == b"-":
-        message = body.decode("utf-8", "replace")
-        raise (NoScriptError if message.startswith("NOSCRIPT") else ResponseError)(message)
-    raise InvalidResponse(f"unexpected reply to the append script: {line[:40]!r}")
-
-
-class DirectScript:
-    """A script called with one key over connections of its own: the append script, called
-    for every batch of records. The client's layers around each command cost more than the
-    rest of the call: pool bookkeeping, a retry wrapper and observability hooks (~50 us of CPU
-    per call), then a task per send (`wait_for` around the drain) and a timeout context and a
-    general parser per reply. Here a call is one write of a command packed in one piece and a
-    read of the integer reply; the caller's deadline bounds it (`_write_encoded`). Single-URL
-    requests share a call among a few, so each saving is a request's: the client's own path
-    first (A/B in turns, 16 connections: +9% requests/s, median of 7 pairs), then its send and
-    read (callgrind, 2,000 single-URL requests at 16 connections: 537k -> 503k instructions per
-    request, the whole service's). A Cluster client, which routes by slot, is called as is.
-
-    The connections are the client's (`make_connection`: address, TLS, AUTH and SELECT as the
-    URL says), read and written through their streams once connected.
-
-    Like the client, it tries once more on a new connection when the connection fails: the
-    append script may run twice (it stores nothing that is stored already)."""
-
-    def __init__(self, client: Client, script: AsyncScript, key: str) -> None:
-        self._client, self._script, self._key = client, script, key
-        self._command_head = (b"EVALSHA", script.sha.encode(), b"1", key.encode())
-        self._idle: list[AbstractConnection] = []
-
-    async def __call__(self, args: Sequence[bytes]) -> Any:
-        if not isinstance(self._client, Redis):
-            return await self._script(keys=[self._key], args=args)
-        try:
-            return await self._call_once(self._client, args)
-        except _CONNECTION_FAILED:
-            await self.aclose()  # the others are as stale (a restarted Redis): a new one
-            return await self._call_once(self._client, args)
-
-    async def _call_once(self, client: Redis, args: Sequence[bytes]) -> Any:
-        conn = self._idle.pop() if self._idle else client.connection_pool.make_connection()
-        try:
-            result = await self._run(conn, args)
-        except NoScriptError:  # Redis restarted or flushed: the client loads it again
-            self._idle.append(conn)
-            return await self._script(keys=[self._key], args=args)
-        except BaseException:  # a failure, a timeout, an error mid-reply: the link is unsure
-            await conn.disconnect(nowait=True)
-            raise
-        self._idle.append(conn)
-        return result
-
-    async def _run(self, conn: AbstractConnection, args: Sequence[bytes]) -> Any:
-        if not conn.is_connected:
-            await conn.connect()
-        reader, writer = conn._reader, conn._writer  # the client's streams (see the docstring)
-        assert reader is not None and writer is not None
-        writer.write(resp_command((*self._command_head, *args)))
-        await writer.drain()  # returns at once unless Redis stopped reading
-        return await read_reply(reader)
-
-    async def aclose(self) -> None:
-        while self._idle:
-            await self._idle.pop().disconnect()
-
-
 @dataclass(slots=True)
 class _Append:
     """One `append` call waiting for the writer task."""
@@ -608,13 +519,12 @@ class RedisLogStore(Lifecycle):
         self._persistence = "unknown"
         self._replayer: asyncio.Task[None] | None = None
         self._writers: list[asyncio.Task[None]] = []
+        self._writer_clients: list[Redis] = []  # one each (none in a Cluster: the client's)
         self._pending: deque[_Append] = deque()
         self._pending_records = 0
         self._wakeup = asyncio.Event()  # an append waits
-        self._loop: asyncio.AbstractEventLoop | None = None  # the writer task's
         self._closing = False
         self._scripts: dict[str, Any] = {}
-        self._append_script: DirectScript | None = None  # (from start)
         self._scores_checked = False
 
     async def start(self) -> None:
@@ -626,14 +536,18 @@ class RedisLogStore(Lifecycle):
         self._scripts["rescore"] = self._client.register_script(_RESCORE_LUA)
         self._scripts["lease"] = self._client.register_script(_LEASE_LUA)
         self._scripts["people"] = self._client.register_script(_PEOPLE_LUA)
-        self._append_script = DirectScript(self._client, self._scripts["append"],
-                                           self.keys.records)
         await self.spool.open()
         await self._probe()
         self._closing = False
-        self._loop = asyncio.get_running_loop()
-        self._writers = [asyncio.create_task(self._write_loop(), name=f"meetguard-redis-writer-{i}")
-                         for i in range(_WRITERS)]
+        if not self.cluster:
+            self._writer_clients = [writer_client(self.url, timeout=self.timeout)
+                                    for _ in range(_WRITERS)]
+        self._writers = [
+            asyncio.create_task(self._write_loop(self._writer_clients[i] if self._writer_clients
+                                                 else self._client),
+                                name=f"meetguard-redis-writer-{i}")
+            for i in range(_WRITERS)
+        ]
         self._replayer = asyncio.create_task(self._replay_loop(), name="meetguard-spool-replay")
 
     async def close(self) -> None:
@@ -642,14 +556,14 @@ class RedisLogStore(Lifecycle):
         self._wakeup.set()
         await asyncio.gather(*self._writers)
         self._writers = []
+        for client in self._writer_clients:
+            await client.aclose()
+        self._writer_clients = []
         if self._replayer is not None:
             self._replayer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._replayer
             self._replayer = None
-        if self._append_script is not None:
-            await self._append_script.aclose()
-            self._append_script = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -681,19 +595,18 @@ class RedisLogStore(Lifecycle):
         self._check_open()
         retention_s = self.retention_days * DAY
         encoded = [encode_record(self.keys, r, retention_s) for r in records]
-        # The writer task's loop, kept: looking it up costs a system call (getpid) per append.
-        future = (self._loop or asyncio.get_running_loop()).create_future()
+        future = asyncio.get_running_loop().create_future()
         self._pending.append(_Append(records, encoded, future))
         self._pending_records += len(records)
         self._wakeup.set()
         await future
 
-    async def _write_loop(self) -> None:
+    async def _write_loop(self, client: Client) -> None:
         """One of `_WRITERS` tasks: whenever an append waits, take what waits (up to a chunk)
-        and write it in one script call; then again, until nothing waits."""
+        and write it in one script call on `client`; then again, until nothing waits."""
         while True:
             while self._pending_records:
-                await self._flush(self._take_chunk())
+                await self._flush(self._take_chunk(), client)
             if self._closing:  # (checked before waiting: a writer may start after close)
                 return
             await self._wakeup.wait()
@@ -708,10 +621,10 @@ class RedisLogStore(Lifecycle):
         self._pending_records -= size
         return jobs
 
-    async def _flush(self, jobs: list[_Append]) -> None:
+    async def _flush(self, jobs: list[_Append], client: Client) -> None:
         """Store the records of `jobs` together, then answer every caller."""
         try:
-            await self._store(jobs)
+            await self._store(jobs, client)
         except StoreError as exc:
             _resolve(jobs, exc)
         except Exception as exc:
@@ -720,11 +633,11 @@ class RedisLogStore(Lifecycle):
         else:
             _resolve(jobs, None)
 
-    async def _store(self, jobs: list[_Append]) -> None:
+    async def _store(self, jobs: list[_Append], client: Client) -> None:
         """Write to Redis; to the spool when Redis is down or fails now."""
         if not self._down:
             try:
-                await self._write_encoded([e for job in jobs for e in job.encoded])
+                await self._write_encoded([e for job in jobs for e in job.encoded], client)
                 return
             except UNAVAILABLE as exc:
                 self._mark_down(exc)
@@ -733,19 +646,22 @@ class RedisLogStore(Lifecycle):
     async def _write_records(self, records: Sequence[LogRecord]) -> int:
         retention_s = self.retention_days * DAY
         return await self._write_encoded(
-            [encode_record(self.keys, r, retention_s) for r in records]
+            [encode_record(self.keys, r, retention_s) for r in records], self.client
         )
 
-    async def _write_encoded(self, encoded: Sequence[tuple[bytes, list[Any]]]) -> int:
-        """Run the append script over chunks of records; returns how many were new."""
+    async def _write_encoded(self, encoded: Sequence[tuple[bytes, list[Any]]],
+                             client: Client) -> int:
+        """Run the append script on `client` over chunks of records; returns how many were
+        new. Each call has the deadline of one operation (`writer_client` has no timeout)."""
         added = 0
         for i in range(0, len(encoded), _APPEND_CHUNK):
             chunk = encoded[i : i + _APPEND_CHUNK]
             async with asyncio.timeout(self._deadline()):
-                added += await self._append_chunk(chunk)
+                added += await self._append_chunk(chunk, client)
         return added
 
-    async def _append_chunk(self, chunk: Sequence[tuple[bytes, list[Any]]]) -> int:
+    async def _append_chunk(self, chunk: Sequence[tuple[bytes, list[Any]]],
+                            client: Client) -> int:
         """Store the records of `chunk` not stored yet; returns how many that was.
 
         The writes are grouped here, so Redis, which every instance shares, runs the least
@@ -758,8 +674,8 @@ class RedisLogStore(Lifecycle):
         todo = list(first_of_each.values())
         while todo:
             args = [grouped_writes(self.keys.time, todo), *(doc for doc, _ in todo)]
-            assert self._append_script is not None
-            result = await self._append_script(args)
+            result = await self._scripts["append"](keys=[self.keys.records], args=args,
+                                                   client=client)
             if isinstance(result, int):
                 return result
             stored = set(result)
