@@ -67,8 +67,10 @@ def redis_command(port: int, *args: str, timeout: float = 1.0) -> str:
 class RedisServer:
     """One `redis-server` with AOF persistence in `directory` (cluster mode when asked)."""
 
-    def __init__(self, directory: Path, *, port: int | None = None, cluster: bool = False) -> None:
+    def __init__(self, directory: Path, *, port: int | None = None, cluster: bool = False,
+                 appendfsync: str = "everysec") -> None:
         self.directory = directory
+        self.appendfsync = appendfsync
         self.port = port or (free_cluster_port() if cluster else free_port())
         self.cluster = cluster
         self.process: subprocess.Popen[bytes] | None = None
@@ -81,6 +83,7 @@ class RedisServer:
         argv = [
             REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
             "--dir", str(self.directory), "--appendonly", "yes", "--save", "",
+            "--appendfsync", self.appendfsync,
             "--daemonize", "no", "--logfile", "redis.log", "--protected-mode", "no",
         ]  # fmt: skip
         if self.cluster:
