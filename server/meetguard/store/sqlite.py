@@ -417,7 +417,7 @@ def read_encoded(conn: sqlite3.Connection, q: LogQuery,
     transaction is held for the whole export, so the WAL can be checkpointed meanwhile.
     """
     after = q.after()
-    while True:
+    while True:  # (rows of `_READ_COLUMNS`, LogRecord's fields in order: `RecordRow`s)
         sql, params = build_query(q, after=after, limit=page)
         rows = conn.execute(sql, params).fetchall()
         if rows:

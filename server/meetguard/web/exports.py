@@ -125,11 +125,6 @@ def ndjson_rows(rows: Sequence[RecordRow], zone: tzinfo = UTC) -> bytes:
     return b"".join(lines)
 
 
-def ndjson_chunk(records: Sequence[LogRecord], zone: tzinfo = UTC) -> bytes:
-    """`ndjson_rows` of records."""
-    return ndjson_rows([r.row() for r in records], zone)
-
-
 async def stream_export(request: web.Request, store: LogStore, query: LogQuery, fmt: str, *,
                         bom: bool = False) -> web.StreamResponse:
     """Every matching record as `fmt` (csv|ndjson), streamed in blocks, newest first.
