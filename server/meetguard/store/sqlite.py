@@ -151,7 +151,7 @@ stats query takes ~3 s per million inbox rows here (0.03 s once indexed); a filt
 milliseconds. A million is a busy day of a large ministry, taken at full speed."""
 EXPORT_PAGE = 2000
 """Rows per page of an export, encoded in one go in the reader thread: ~20 ms of work, so the
-hand-over to the event loop costs nothing, and a few hundred kB of text in flight."""
+hand-over to the event loop costs nothing; blocks of 0.5-1 MB, three at most in flight."""
 INDEX_CHUNK = 500
 """Rows moved per transaction when idle: big enough to share the indexes' page writes, small
 enough that an answer arriving meanwhile waits ~7 ms at most."""
