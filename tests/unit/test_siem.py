@@ -23,6 +23,7 @@ from tests.support.service import ADMIN_TOKEN, CLIENT_KEY, ServiceProcess, clien
 
 from meetguard.settings import load_settings
 from meetguard.siem import SyslogError, Tail, parse_target, syslog_message
+from meetguard.timefmt import rfc3339
 from meetguard.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,8 +208,9 @@ async def test_tcp_reconnects_after_the_siem_restarts_and_loses_nothing(tmp_path
             await wait_for(lambda: len(receiver.messages) >= 2, seconds=20)
         finally:
             await receiver.stop()
-    ids = [parse(m)[1]["id"] for m in messages + receiver.messages]
-    assert sorted(ids) == sorted(v["id"] for v in first + later)
+    payloads = [parse(m)[1] for m in messages + receiver.messages]
+    assert sorted(p["id"] for p in payloads) == sorted(v["id"] for v in first + later)
+    assert all(p["time"] == rfc3339(p["ts"]) for p in payloads)  # (UTC: the default zone)
 
 
 async def test_a_restart_resumes_where_forwarding_stopped(tmp_path: Path) -> None:

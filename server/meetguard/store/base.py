@@ -22,7 +22,12 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+
+import orjson
+
+from ..timefmt import rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +161,26 @@ class LogRecord(NamedTuple):
         when = time.time() if ts is None else ts
         return cls(id=new_record_id(when), ts=when, kind=kind, client=client, **values)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; the verdict class is under the key `class`."""
+    def to_dict(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """JSON-ready dict; the verdict class is under the key `class`.
+
+        With a `zone`, the dict is the record as answered to people and tools: `time` (RFC 3339
+        in that zone) right after `ts`. Without one it is the record as stored (`time` is
+        derived from `ts`, never kept).
+        """
         out = dict(zip(RECORD_DOC_KEYS, self, strict=True))
         out["codes"] = list(self.codes)
         out["rules"] = list(self.rules)
         out["detail"] = dict(self.detail)
+        if zone is not None:  # (keys already present keep their place: id, ts, time, kind, …)
+            return {"id": self.id, "ts": self.ts, "time": rfc3339(self.ts, zone), **out}
         return out
+
+    def row(self) -> RecordRow:
+        """The record as a `RecordRow`: its fields in order, codes, rules and detail as JSON."""
+        dumps = orjson.dumps
+        return (*self[:11], dumps(self.codes).decode(), dumps(self.rules).decode(),
+                *self[13:16], dumps(self.detail).decode())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LogRecord:
@@ -184,6 +202,10 @@ class LogRecord(NamedTuple):
 
 RECORD_DOC_KEYS = tuple(_KEY_OF.get(name, name) for name in LogRecord._fields)
 """The keys of `LogRecord.to_dict()`, in field order."""
+RecordRow = tuple[Any, ...]
+"""A record as flat values: `LogRecord`'s fields in order, but `codes`, `rules` and `detail` as
+JSON text. SQLite keeps records so, and its export hands rows of this shape to an encoder
+without building a `LogRecord` (and parsing three JSON texts) for each of a million rows."""
 _ULID_CHARS = frozenset(_CROCKFORD)
 
 
@@ -346,8 +368,9 @@ class LogPage:
     items: list[LogRecord]
     next_cursor: str | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"items": [r.to_dict() for r in self.items], "next_cursor": self.next_cursor}
+    def to_dict(self, zone: tzinfo | None = None) -> dict[str, Any]:
+        """JSON-ready dict; with a `zone`, each record carries `time` (see `LogRecord.to_dict`)."""
+        return {"items": [r.to_dict(zone) for r in self.items], "next_cursor": self.next_cursor}
 
 
 def page_from(records: Sequence[LogRecord], limit: int) -> LogPage:
@@ -577,6 +600,16 @@ class LogStore(Protocol):
 
     def health(self) -> dict:
         """e.g. `{"store": "sqlite", "queue_depth": n, "spool_size": n, "persistence": ...}`."""
+
+
+@runtime_checkable
+class RowExport(Protocol):
+    """A store that exports `RecordRow`s (SQLite): an encoder runs where the rows are read."""
+
+    def export_encoded(self, q: LogQuery, encode: Callable[[Sequence[RecordRow]], bytes]
+                       ) -> AsyncIterator[bytes]:
+        """`encode` of every matching record, newest first, a page of rows at a time, run
+        off the event loop; the blocks are streamed in constant memory."""
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ from ..errors import SignatureError
 from ..retrohunt import RetrohuntError, RunResult
 from ..store.base import LogQuery, StoreError
 from .auth import Role
-from .exports import stream_export
+from .exports import stream_export, time_zone
 from .http import json_response, read_json
 from .keys import SERVICE
 from .middlewares import requires
@@ -63,10 +63,10 @@ async def get_logs(request: web.Request) -> web.StreamResponse:
     fmt = request.query.get("format", "json")
     if fmt == "json":
         page = await store.query(query)
-        return json_response(page.to_dict())
+        return json_response(page.to_dict(time_zone(request)))
     if fmt not in ("csv", "ndjson"):
         raise ProblemError("invalid-parameter", "format must be json, csv or ndjson")
-    return await stream_export(request, request.app[SERVICE].store, query, fmt)
+    return await stream_export(request, store, query, fmt)
 
 
 @requires(Role.ADMIN)

@@ -30,6 +30,7 @@ from aiohttp import web
 
 from ..siem import Forwarder, LeaderLock, SyslogSender, parse_target, run_forwarder
 from ..store.base import LogQuery
+from ..timefmt import parse_zone
 from .console_sessions import Session, SessionStore, SessionStoreError, session_store
 from .keys import CONSOLE, SERVICE, SESSION
 from .middlewares import requires
@@ -191,8 +192,10 @@ async def _start_forwarder(app: web.Application) -> None:
     if not target:
         return
 
-    async def fetch(since: float) -> list[dict[str, Any]]:
-        return [r.to_dict() async for r in service.store.export(LogQuery(since=since))]
+    zone = parse_zone(service.settings.time_zone)
+
+    async def fetch(since: float) -> list[dict[str, Any]]:  # (records as the API answers them)
+        return [r.to_dict(zone) async for r in service.store.export(LogQuery(since=since))]
 
     data_dir = Path(service.settings.data_dir)
     forwarder = Forwarder(fetch, SyslogSender(parse_target(target)),

@@ -31,7 +31,7 @@ from .console import (
     signed_in,
 )
 from .console_sessions import SessionStoreError
-from .exports import stream_export
+from .exports import stream_export, time_zone
 from .http import json_response, read_json
 from .keys import CONSOLE, SERVICE, SESSION
 from .middlewares import requires
@@ -128,7 +128,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
     fmt = request.query.get("format", "json")
     if fmt == "json":
         page = await request.app[SERVICE].store.query(query)
-        return json_response(page.to_dict())
+        return json_response(page.to_dict(time_zone(request)))
     if fmt not in ("csv", "ndjson"):
         raise ProblemError("invalid-parameter", "format must be json, csv or ndjson")
     return await export(request, query, fmt)
@@ -149,7 +149,7 @@ async def record(request: web.Request) -> web.Response:
     query = LogQuery(since=ts - 0.001, until=ts + 0.002)
     async for found in request.app[SERVICE].store.export(query):
         if found.id == record_id:
-            return json_response(found.to_dict())
+            return json_response(found.to_dict(time_zone(request)))
     raise ProblemError("not-found", "no record has this id (purged, or never stored)")
 
 

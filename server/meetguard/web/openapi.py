@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import __version__
 from ..verdict import Action, Code, Severity, VerdictClass
+from .exports import CSV_COLUMNS
 from .problems import PROBLEM_BASE, PROBLEMS
 from .validate import CONTEXTS, EVENT_TYPES
 
@@ -65,8 +66,10 @@ def _schemas() -> dict[str, Any]:
                        "instance": _STR},
     }
     record = {
-        "type": "object", "required": ["id", "ts", "kind", "client"],
-        "properties": {"id": _STR, "ts": {"type": "number"},
+        "type": "object", "required": ["id", "ts", "time", "kind", "client"],
+        "properties": {"id": _STR, "ts": {"type": "number", "description": "Unix seconds"},
+                       "time": {"type": "string", "format": "date-time", "description":
+                                "`ts` as RFC 3339 with milliseconds, in the `time_zone` setting"},
                        "kind": {"enum": ["link", "file", "event", "retro"]}, "client": _STR,
                        "user": _NULLABLE_STR, "context": _NULLABLE_STR, "class": _NULLABLE_STR,
                        "action": _NULLABLE_STR, "platform": _NULLABLE_STR, "host": _NULLABLE_STR,
@@ -180,7 +183,10 @@ def _paths() -> dict[str, Any]:
                     "type": "object", "required": ["items", "next_cursor"],
                     "properties": {"items": {"type": "array", "items": _ref("LogRecord")},
                                    "next_cursor": _NULLABLE_STR}}},
-                "text/csv": {"schema": _STR}, "application/x-ndjson": {"schema": _STR}}},
+                "text/csv": {"schema": {"type": "string",
+                                        "description": "Columns: " + ", ".join(CSV_COLUMNS)}},
+                "application/x-ndjson": {"schema": {
+                    "type": "string", "description": "One LogRecord (JSON) a line"}}}},
                 **_problems(400, 401, 403, 503)}}},
         "/v1/stats": {"get": {
             "summary": "Counts over time by class and action, top hosts and platforms",
