@@ -65,8 +65,6 @@ class Console:
     forwarder: tuple[Forwarder, LeaderLock, asyncio.Task[None]] | None = None
 
 
-
-
 def load_assets() -> dict[str, Asset]:
     """Every file of the page, read once (a few kB); names are flat, no sub-folders."""
     folder = resources.files("meetguard.web") / "static" / "console"
