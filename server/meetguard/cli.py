@@ -24,7 +24,7 @@ from .policy import Policy, check_signatures, load_policy
 from .room_details import check_room_details
 from .signatures import default_signatures_dir
 from .tables import WINDOW, Column, Table, output_width, printable
-from .verdict import Action, Severity
+from .verdict import Action, most_severe
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FLAGGED = 0, 1, 2, 3
 FORMATS = ("table", "json", "jsonl")
@@ -362,7 +362,6 @@ _FILE_COLUMNS = (
     Column("codes", minimum=12, typical=16, drop=3),
     Column("reason", minimum=20, typical=40, weight=2),
     Column("path", minimum=20, middle=True, typical=40, weight=2))
-_SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 
 
 def _emit(
@@ -422,7 +421,7 @@ def main_reason(reasons: Sequence[dict[str, Any]]) -> str:
     """
     if not reasons:
         return ""
-    return str(max(reasons, key=lambda r: _SEVERITY_RANK.get(r["severity"], 0))["message"])
+    return str(reasons[most_severe([r["severity"] for r in reasons])]["message"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import functools
 import os
 import re
@@ -24,9 +23,9 @@ from .store.base import LogRecord, StoreError
 from .store.sqlite import read_page
 from .tables import WINDOW, Column, Table, output_width, printable
 from .timefmt import parse_zone, rfc3339
-from .verdict import Severity
+from .verdict import most_severe
 from .web.admin_api import FILTERS, log_query
-from .web.exports import CSV_COLUMNS, csv_cell
+from .web.exports import CSV_COLUMNS, csv_row
 from .web.problems import ProblemError
 
 # Narrow terminals keep the time, the action and the reason; the rest goes, the codes first.
@@ -38,7 +37,6 @@ TABLE_COLUMNS = (
     Column("client", minimum=8, typical=12, drop=6),
     Column("codes", minimum=12, typical=16, drop=7),
     Column("reason", minimum=16, typical=32, weight=2))
-_SEVERITY_RANK = {severity.value: severity.rank for severity in Severity}
 
 
 class LogsError(Exception):
@@ -129,7 +127,7 @@ class Printer:
     def __init__(self, fmt: str, out: TextIO, zone: tzinfo, lang: str = "en", *,
                  window: int = WINDOW) -> None:
         self.out, self.zone, self.lang = out, zone, lang
-        self._csv = csv.writer(out) if fmt == "csv" else None
+        self._csv = fmt == "csv"
         self._table = (Table(TABLE_COLUMNS, out, output_width(out), window=window)
                        if fmt == "table" else None)
         self._started = False
@@ -140,7 +138,7 @@ class Printer:
             return
         self._started = True
         if self._csv:
-            self._csv.writerow(CSV_COLUMNS)
+            self.out.write(",".join(CSV_COLUMNS) + "\r\n")
         elif self._table:
             self._table.settle()
 
@@ -151,7 +149,7 @@ class Printer:
     def row(self, row: dict) -> None:
         if self._csv:
             self.header()
-            self._csv.writerow(_csv_cells(row, self.zone))
+            self.out.write(_csv_line(row, self.zone))
         elif self._table:
             self._started = True
             self._table.add(_table_cells(row, self.zone, self.lang))
@@ -180,11 +178,13 @@ def with_time(row: dict, zone: tzinfo) -> dict:
     return out
 
 
-def _csv_cells(row: dict, zone: tzinfo) -> list[str]:
-    values = {**row, "time": rfc3339(float(row["ts"]), zone),
-              "codes": ";".join(row.get("codes") or ()),
-              "rules": ";".join(row.get("rules") or ())}
-    return [csv_cell(values.get(c)) for c in CSV_COLUMNS]
+def _csv_line(row: dict, zone: tzinfo) -> str:
+    """The export's own CSV row (formulas neutralised), its time in `zone`."""
+    try:
+        record = LogRecord.from_dict(row)
+    except StoreError as exc:
+        raise LogsError(f"a record cannot be shown: {exc.message}") from None
+    return csv_row(record, zone).decode()
 
 
 def _table_cells(row: dict, zone: tzinfo, lang: str) -> list[str]:
@@ -207,7 +207,7 @@ def record_reason(row: dict, lang: str) -> str:
         severities = (row.get("detail") or {}).get("severities") or ()
         main = 0  # without a severity per code (older records), the first code
         if len(severities) == len(codes):
-            main = max(range(len(codes)), key=lambda i: _SEVERITY_RANK.get(severities[i], 0))
+            main = most_severe(severities)
         return _labels(lang).get(f"code.{codes[main]}", codes[main])
     event = row.get("event")
     return _labels(lang).get(f"event.{event}", event) if event else ""

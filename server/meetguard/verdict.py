@@ -6,6 +6,7 @@ the organisation's policy makes of both* (its action). Everything here is plain 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -43,6 +44,16 @@ class Severity(StrEnum):
 
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+def most_severe(severities: Sequence[str]) -> int:
+    """The index of the most severe of `severities` (Severity values; the first of equals, as
+    the extension shows it; an unknown value ranks lowest). `severities` must not be empty.
+
+    >>> most_severe(["low", "high", "critical", "critical"]), most_severe(["later", "info"])
+    (2, 0)
+    """
+    return max(range(len(severities)), key=lambda i: _SEVERITY_RANK.get(severities[i], 0))
 
 
 class Code(StrEnum):

@@ -1,10 +1,10 @@
 """A full disk is visible: `meetguard serve` with its data directory on a 4 MB tmpfs, filled by a
 filler file. Checks answer 503 store-unavailable (no verdict without its record), /readyz answers
 503 with the reason, the warnings are a few lines however many requests fail; freed, the service
-is ready again by itself (no request needed) and every answered verdict is in the log.
+is ready again by itself (no request needed) and every answered verdict is in the log. The same
+with Redis down and records going to the local spool on that disk.
 
-Mounting needs root (the tests run as root here); elsewhere the tests are skipped, saying why.
-The same with Redis down and records going to the local spool on that disk."""
+Mounting needs root (the tests run as root here, as in CI); elsewhere they fail, saying why."""
 
 from __future__ import annotations
 

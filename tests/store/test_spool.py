@@ -73,6 +73,7 @@ async def test_a_write_the_disk_refuses_leaves_no_torn_entry(small_disk: Path) -
     assert (small_disk / "spool" / "spool.jsonl").read_bytes() == b'{"n":1}\n'  # cut off again
     filler.unlink()
     await asyncio.sleep(PROBE_SECONDS + 0.05)
+    await spool.check_room()
     assert spool.refusal() is None  # room again: found without a write
     await spool.write([{"n": 3}])
     path = await spool.take()

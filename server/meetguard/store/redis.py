@@ -975,10 +975,12 @@ class RedisLogStore(Lifecycle):
         self._scores_checked = True
 
     async def _replay_loop(self) -> None:
-        """While running: probe Redis when down, replay the spool when it holds anything."""
+        """While running: look for room again after the disk refused the spool, probe Redis when
+        down, replay the spool when it holds anything."""
         last_probe = time.monotonic()
         while True:
             await asyncio.sleep(self._retry_interval)
+            await self.spool.check_room()  # (a full disk: readiness back with the space)
             if self._down or time.monotonic() - last_probe > _PROBE_INTERVAL:
                 last_probe = time.monotonic()
                 if not await self._probe():

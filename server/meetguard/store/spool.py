@@ -155,15 +155,20 @@ class Spool:
             self._refused = None
 
     def refusal(self) -> str | None:
-        """Why the spool refused its last write (None: it took it). When the disk refused it,
-        the spool checks, at most once a second, whether a write that big fits again: with
-        Redis down, no request may come to find out (a load balancer sends none while the
-        service is not ready)."""
-        if self._refused_bytes and time.monotonic() >= self._next_probe:
-            self._next_probe = time.monotonic() + PROBE_SECONDS
-            if _has_room(self.path.with_name(".room-probe"), self._refused_bytes):
-                self._refused, self._refused_bytes = None, 0
+        """Why the spool refused its last write (None: it took it, or it has room again)."""
         return self._refused
+
+    async def check_room(self) -> None:
+        """When the disk refused the last write, find out (at most once a second, off the event
+        loop) whether a write that big fits again: with Redis down no request may come to find
+        out (a load balancer sends none while the service is not ready). The Redis store's
+        background task calls this."""
+        if not self._refused_bytes or time.monotonic() < self._next_probe:
+            return
+        self._next_probe = time.monotonic() + PROBE_SECONDS
+        probe = self.path.with_name(".room-probe")
+        if await asyncio.to_thread(_has_room, probe, self._refused_bytes):
+            self._refused, self._refused_bytes = None, 0
 
     async def take(self) -> Path | None:
         """The file to replay next (an interrupted replay first), or None when nothing waits."""
